@@ -1,0 +1,151 @@
+//! The command line: `kubesim run`, `kubesim validate` and `kubesim schedulers`.
+//!
+//! Exit status: 0 on success, 2 for any problem with the inputs (with a message naming file,
+//! line, column and field), 1 for anything else (an output folder that cannot be written).
+
+use crate::input::scenario;
+use crate::run::{RunOptions, run};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Exit status for bad input.
+pub const EXIT_INPUT: i32 = 2;
+/// Exit status for other failures.
+pub const EXIT_FAILURE: i32 = 1;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kubesim",
+    version,
+    about = "A deterministic discrete-event simulator of a Kubernetes cluster for scheduling research",
+    after_help = "Examples:\n  kubesim run scenarios/quickstart.yaml\n  kubesim run scenarios/node-failures.yaml --seed 7 --out out/nf\n  kubesim validate scenarios/poisson-arrivals.yaml\n  kubesim schedulers"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run one simulation and write its output folder.
+    #[command(after_help = "Examples:\n  kubesim run scenarios/quickstart.yaml\n  kubesim run scenarios/quickstart.yaml --seed 7 --out out/q7\n  kubesim run scenarios/quickstart.yaml --set cluster.nodePools[0].count=20 --set scheduler.name=most-allocated\n\nOutputs (in --out, default out/<scenario>): summary.json, pods.csv, nodes.csv, timeseries.csv, events.jsonl, run.json")]
+    Run {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output folder (default: out/<scenario name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override any scenario field: path=value (YAML value), e.g. cluster.nodePools[0].count=20.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+        /// Check every cluster invariant after every event (slow).
+        #[arg(long)]
+        check_invariants: bool,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Check a scenario and everything it references, without running it.
+    #[command(after_help = "Examples:\n  kubesim validate scenarios/quickstart.yaml\n  kubesim validate my.yaml --set duration=2h")]
+    Validate {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Overrides, as for `run`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+    },
+    /// List the built-in schedulers and plugins.
+    #[command(after_help = "Example:\n  kubesim schedulers")]
+    Schedulers,
+}
+
+/// Runs the command line; returns the exit status.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_INPUT } else { 0 };
+        }
+    };
+    match cli.command {
+        Command::Run { scenario: path, seed, out, mut set, check_invariants, quiet } => {
+            if let Some(s) = seed {
+                set.push(format!("seed={s}"));
+            }
+            let sc = match scenario::load(&path, &set) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return EXIT_INPUT;
+                }
+            };
+            let out_dir = out.unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
+            let opts = RunOptions { out_dir: Some(out_dir.clone()), check_invariants };
+            match run(&sc, &opts) {
+                Ok(r) => {
+                    if !quiet {
+                        if !sc.ignored_fields.is_empty() {
+                            eprintln!("note: these manifest fields are not modelled and were ignored:");
+                            for f in &sc.ignored_fields {
+                                eprintln!("  {f}");
+                            }
+                        }
+                        let c = &r.summary.counts;
+                        println!(
+                            "{}: seed {}, {} simulated, {} pods created, {} scheduled, {} unschedulable at the end; pending p99 {} us; outputs in {}",
+                            sc.name,
+                            sc.seed,
+                            crate::engine::time::SimDuration(r.summary.simulated_duration_us),
+                            c.pods_created,
+                            c.pods_scheduled,
+                            c.unschedulable_at_end,
+                            r.summary.pending_time_us.p99,
+                            out_dir.display()
+                        );
+                    }
+                    0
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    EXIT_FAILURE
+                }
+            }
+        }
+        Command::Validate { scenario: path, set } => match scenario::load(&path, &set) {
+            Ok(sc) => {
+                println!(
+                    "{}: ok ({} nodes, {} initial pods, {} arrival generators, {} timeline actions, scheduler {})",
+                    path.display(),
+                    sc.nodes.len(),
+                    sc.initial_pods.len(),
+                    sc.arrivals.len(),
+                    sc.timeline.len(),
+                    sc.scheduler
+                );
+                for f in &sc.ignored_fields {
+                    println!("  ignored (not modelled): {f}");
+                }
+                0
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                EXIT_INPUT
+            }
+        },
+        Command::Schedulers => {
+            println!("Schedulers (scenario `scheduler.name`):");
+            for (n, d) in crate::run::schedulers::DESCRIPTIONS {
+                println!("  {n:<16} {d}");
+            }
+            println!("Plugins of the default profile:");
+            for p in crate::scheduler::registry::BUILT_IN {
+                println!("  {p}");
+            }
+            0
+        }
+    }
+}

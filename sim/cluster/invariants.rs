@@ -1,0 +1,89 @@
+//! The whole-cluster invariant checker, run after every event in tests and with
+//! `--check-invariants`.
+//!
+//! It recounts every node's aggregates from the pods assigned to it and compares them with the
+//! incrementally kept ones, checks that no Ready node is over-allocated, and that every pod is in
+//! exactly one place (on exactly one node's list when assigned, on none otherwise).
+
+use crate::cluster::state::{ClusterState, NodeId, PodPhase};
+use crate::model::pod::HostPort;
+use crate::model::resources::Resources;
+use std::collections::BTreeMap;
+
+/// The first invariant found broken, in words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invariant violated: {0}")]
+pub struct Violation(pub String);
+
+/// Checks every invariant of the cluster state.
+pub fn check(cluster: &ClusterState) -> Result<(), Violation> {
+    let mut expected: Vec<(Resources, i64, i64, BTreeMap<HostPort, u32>, Vec<u32>)> =
+        vec![Default::default(); cluster.nodes().len()];
+    for (i, p) in cluster.pods().iter().enumerate() {
+        if p.phase == PodPhase::Running && p.node.is_none() {
+            return Err(Violation(format!("pod {} is Running without a node", p.pod.key())));
+        }
+        if p.is_assigned() {
+            let Some(NodeId(n)) = p.node else { continue };
+            let Some(e) = expected.get_mut(n as usize) else {
+                return Err(Violation(format!("pod {} is bound to unknown node #{n}", p.pod.key())));
+            };
+            e.0.add(&p.pod.requests);
+            e.1 += p.pod.non_zero_cpu_millis;
+            e.2 += p.pod.non_zero_memory_bytes;
+            for hp in &p.pod.host_ports {
+                *e.3.entry(hp.clone()).or_insert(0) += 1;
+            }
+            e.4.push(i as u32);
+        }
+        if p.phase.is_terminal() && p.finished.is_none() {
+            return Err(Violation(format!("pod {} is {} with no finish time", p.pod.key(), p.phase.as_str())));
+        }
+    }
+    for (n, (node, e)) in cluster.nodes().iter().zip(expected).enumerate() {
+        let name = &node.node.name;
+        if node.requested != e.0 {
+            return Err(Violation(format!(
+                "node {name}: requested {:?} but its pods request {:?}",
+                node.requested, e.0
+            )));
+        }
+        if node.non_zero_cpu_millis != e.1 || node.non_zero_memory_bytes != e.2 {
+            return Err(Violation(format!("node {name}: non-zero requests differ from a recount")));
+        }
+        if node.used_ports != e.3 {
+            return Err(Violation(format!("node {name}: used host ports differ from a recount")));
+        }
+        let mut listed: Vec<u32> = node.pods.iter().map(|p| p.0).collect();
+        listed.sort_unstable();
+        if listed != e.4 {
+            return Err(Violation(format!(
+                "node {name}: lists pods {listed:?} but pods {:?} are assigned to it (node #{n})",
+                e.4
+            )));
+        }
+        let a = &node.node.allocatable;
+        let r = &node.requested;
+        let over = |what: &str, req: i64, alloc: i64| {
+            Violation(format!("node {name} is over-allocated: {what} requested {req} > allocatable {alloc}"))
+        };
+        if r.cpu_millis > a.cpu_millis && r.cpu_millis > 0 {
+            return Err(over("cpu_millis", r.cpu_millis, a.cpu_millis));
+        }
+        if r.memory_bytes > a.memory_bytes && r.memory_bytes > 0 {
+            return Err(over("memory_bytes", r.memory_bytes, a.memory_bytes));
+        }
+        if r.ephemeral_storage_bytes > a.ephemeral_storage_bytes && r.ephemeral_storage_bytes > 0 {
+            return Err(over("ephemeral_storage_bytes", r.ephemeral_storage_bytes, a.ephemeral_storage_bytes));
+        }
+        for (k, v) in &r.scalar {
+            if *v > a.get(k) {
+                return Err(over(k, *v, a.get(k)));
+            }
+        }
+        if node.pod_count() > a.pods {
+            return Err(over("pods", node.pod_count(), a.pods));
+        }
+    }
+    Ok(())
+}

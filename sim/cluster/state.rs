@@ -1,0 +1,350 @@
+//! The cluster state store: nodes and pods, with per-node aggregates kept incrementally.
+//!
+//! **Invariant:** a node's `requested`, non-zero requests, pod count and used ports always equal
+//! the sum over the pods currently assigned to it (bound and not yet terminated). They are
+//! updated on bind and release, never recomputed by scanning every pod; the invariant checker
+//! ([`crate::cluster::invariants`]) recounts them in tests.
+
+use crate::engine::time::SimTime;
+use crate::model::node::Node;
+use crate::model::pod::{HostPort, Pod};
+use crate::model::resources::Resources;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Index of a node in the store (stable for the whole run).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct NodeId(pub u32);
+
+/// Index of a pod in the store (stable for the whole run).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct PodId(pub u32);
+
+/// The lifecycle phase of a pod in the simulation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum PodPhase {
+    /// Created; waiting to be scheduled (no node) or starting on its node (node set).
+    Pending,
+    /// Running on its node.
+    Running,
+    /// Completed successfully.
+    Succeeded,
+    /// Failed or killed (its node failed, say).
+    Failed,
+    /// Deleted before it finished.
+    Deleted,
+}
+
+impl PodPhase {
+    /// The name written to outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PodPhase::Pending => "Pending",
+            PodPhase::Running => "Running",
+            PodPhase::Succeeded => "Succeeded",
+            PodPhase::Failed => "Failed",
+            PodPhase::Deleted => "Deleted",
+        }
+    }
+
+    /// True once the pod will never run again.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, PodPhase::Succeeded | PodPhase::Failed | PodPhase::Deleted)
+    }
+}
+
+/// A node and its aggregates.
+#[derive(Clone, Debug)]
+pub struct NodeState {
+    /// The node's spec.
+    pub node: Node,
+    /// Ready condition: false while the node is failed.
+    pub ready: bool,
+    /// Sum of the assigned pods' effective requests.
+    pub requested: Resources,
+    /// Sum of the assigned pods' CPU requests with the non-zero defaults (scoring).
+    pub non_zero_cpu_millis: i64,
+    /// Sum of the assigned pods' memory requests with the non-zero defaults (scoring).
+    pub non_zero_memory_bytes: i64,
+    /// Host ports in use, with the number of pods using each.
+    pub used_ports: BTreeMap<HostPort, u32>,
+    /// Assigned pods, in binding order.
+    pub pods: Vec<PodId>,
+    /// How many times the node has failed.
+    pub failures: u32,
+}
+
+impl NodeState {
+    /// Number of pods assigned to the node.
+    pub fn pod_count(&self) -> i64 {
+        self.pods.len() as i64
+    }
+}
+
+/// A pod and what happened to it.
+#[derive(Clone, Debug)]
+pub struct PodState {
+    /// The pod's spec.
+    pub pod: Pod,
+    /// Current phase.
+    pub phase: PodPhase,
+    /// The node it is (or was last) bound to.
+    pub node: Option<NodeId>,
+    /// Creation time.
+    pub created: SimTime,
+    /// Time of the (last) binding.
+    pub scheduled: Option<SimTime>,
+    /// Time it became Running.
+    pub started: Option<SimTime>,
+    /// Time it reached a terminal phase.
+    pub finished: Option<SimTime>,
+    /// Scheduling cycles run for it.
+    pub scheduling_attempts: u32,
+    /// Times it was preempted.
+    pub preemptions: u32,
+    /// Times it was evicted.
+    pub evictions: u32,
+    /// Container restarts.
+    pub restarts: u32,
+    /// Bumped on every change of phase or node, so that stale timer events can be recognised.
+    pub epoch: u32,
+}
+
+impl PodState {
+    /// True while the pod holds resources on a node (bound and not terminated).
+    pub fn is_assigned(&self) -> bool {
+        self.node.is_some() && !self.phase.is_terminal()
+    }
+}
+
+/// All nodes and pods of a run.
+#[derive(Clone, Debug, Default)]
+pub struct ClusterState {
+    nodes: Vec<NodeState>,
+    node_by_name: BTreeMap<String, NodeId>,
+    pods: Vec<PodState>,
+    pod_by_key: BTreeMap<(String, String), PodId>,
+    node_order: Vec<NodeId>,
+    phase_counts: [u64; 5],
+}
+
+/// Why a state change was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StateError {
+    /// A node of that name exists already.
+    #[error("a node named {0:?} already exists")]
+    DuplicateNode(String),
+    /// A live pod with that namespace/name exists already.
+    #[error("a pod named {0:?} already exists")]
+    DuplicatePod(String),
+    /// The pod is not pending and unbound.
+    #[error("pod {0:?} cannot be bound: it is not pending")]
+    NotPending(String),
+}
+
+impl ClusterState {
+    /// An empty cluster.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a node, Ready and empty.
+    pub fn add_node(&mut self, node: Node) -> Result<NodeId, StateError> {
+        if self.node_by_name.contains_key(&node.name) {
+            return Err(StateError::DuplicateNode(node.name));
+        }
+        let id = NodeId(self.nodes.len() as u32);
+        self.node_by_name.insert(node.name.clone(), id);
+        self.nodes.push(NodeState {
+            node,
+            ready: true,
+            requested: Resources::default(),
+            non_zero_cpu_millis: 0,
+            non_zero_memory_bytes: 0,
+            used_ports: BTreeMap::new(),
+            pods: Vec::new(),
+            failures: 0,
+        });
+        self.rebuild_node_order();
+        Ok(id)
+    }
+
+    /// Node order as kube-scheduler's node tree lists it: zones in order of first appearance,
+    /// nodes of a zone in insertion order, interleaved round-robin across zones.
+    fn rebuild_node_order(&mut self) {
+        let mut zones: Vec<(String, Vec<NodeId>)> = Vec::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            let key = n.node.zone_key();
+            match zones.iter_mut().find(|(z, _)| *z == key) {
+                Some((_, v)) => v.push(NodeId(i as u32)),
+                None => zones.push((key, vec![NodeId(i as u32)])),
+            }
+        }
+        self.node_order.clear();
+        let longest = zones.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+        for i in 0..longest {
+            for (_, v) in &zones {
+                if let Some(id) = v.get(i) {
+                    self.node_order.push(*id);
+                }
+            }
+        }
+    }
+
+    /// Nodes in node-tree order.
+    pub fn node_order(&self) -> &[NodeId] {
+        &self.node_order
+    }
+
+    /// All nodes, by id.
+    pub fn nodes(&self) -> &[NodeState] {
+        &self.nodes
+    }
+
+    /// One node.
+    pub fn node(&self, id: NodeId) -> &NodeState {
+        &self.nodes[id.0 as usize]
+    }
+
+    /// One node, mutably (for condition and taint changes; aggregates change only via bind/release).
+    pub fn node_mut(&mut self, id: NodeId) -> &mut NodeState {
+        &mut self.nodes[id.0 as usize]
+    }
+
+    /// Looks a node up by name.
+    pub fn node_id(&self, name: &str) -> Option<NodeId> {
+        self.node_by_name.get(name).copied()
+    }
+
+    /// All pods ever created, by id.
+    pub fn pods(&self) -> &[PodState] {
+        &self.pods
+    }
+
+    /// One pod.
+    pub fn pod(&self, id: PodId) -> &PodState {
+        &self.pods[id.0 as usize]
+    }
+
+    /// Looks up the live (not terminal) pod `namespace/name`.
+    pub fn pod_id(&self, namespace: &str, name: &str) -> Option<PodId> {
+        self.pod_by_key.get(&(namespace.to_string(), name.to_string())).copied()
+    }
+
+    /// Number of pods currently in `phase`.
+    pub fn phase_count(&self, phase: PodPhase) -> u64 {
+        self.phase_counts[phase as usize]
+    }
+
+    /// Creates a pending, unbound pod.
+    pub fn add_pod(&mut self, pod: Pod, now: SimTime) -> Result<PodId, StateError> {
+        let key = (pod.namespace.clone(), pod.name.clone());
+        if self.pod_by_key.contains_key(&key) {
+            return Err(StateError::DuplicatePod(pod.key()));
+        }
+        let id = PodId(self.pods.len() as u32);
+        self.pod_by_key.insert(key, id);
+        self.phase_counts[PodPhase::Pending as usize] += 1;
+        self.pods.push(PodState {
+            pod,
+            phase: PodPhase::Pending,
+            node: None,
+            created: now,
+            scheduled: None,
+            started: None,
+            finished: None,
+            scheduling_attempts: 0,
+            preemptions: 0,
+            evictions: 0,
+            restarts: 0,
+            epoch: 0,
+        });
+        Ok(id)
+    }
+
+    /// Counts one more scheduling cycle for a pod.
+    pub fn note_attempt(&mut self, id: PodId) {
+        self.pods[id.0 as usize].scheduling_attempts += 1;
+    }
+
+    /// Binds a pending pod to a node and adds it to the node's aggregates.
+    pub fn bind(&mut self, pod_id: PodId, node_id: NodeId, now: SimTime) -> Result<(), StateError> {
+        let p = &mut self.pods[pod_id.0 as usize];
+        if p.phase != PodPhase::Pending || p.node.is_some() {
+            return Err(StateError::NotPending(p.pod.key()));
+        }
+        p.node = Some(node_id);
+        p.scheduled = Some(now);
+        p.epoch += 1;
+        let n = &mut self.nodes[node_id.0 as usize];
+        n.requested.add(&p.pod.requests);
+        n.non_zero_cpu_millis += p.pod.non_zero_cpu_millis;
+        n.non_zero_memory_bytes += p.pod.non_zero_memory_bytes;
+        for hp in &p.pod.host_ports {
+            *n.used_ports.entry(hp.clone()).or_insert(0) += 1;
+        }
+        n.pods.push(pod_id);
+        Ok(())
+    }
+
+    /// Marks a bound, pending pod as Running.
+    pub fn mark_running(&mut self, id: PodId, now: SimTime) {
+        let p = &mut self.pods[id.0 as usize];
+        debug_assert!(p.phase == PodPhase::Pending && p.node.is_some());
+        self.phase_counts[p.phase as usize] -= 1;
+        self.phase_counts[PodPhase::Running as usize] += 1;
+        p.phase = PodPhase::Running;
+        p.started = Some(now);
+        p.epoch += 1;
+    }
+
+    /// Moves a pod to a terminal phase, releasing its node's resources if it held any.
+    pub fn terminate(&mut self, id: PodId, phase: PodPhase, now: SimTime) {
+        debug_assert!(phase.is_terminal());
+        let p = &mut self.pods[id.0 as usize];
+        if p.phase.is_terminal() {
+            return;
+        }
+        let was_assigned = p.is_assigned();
+        self.phase_counts[p.phase as usize] -= 1;
+        self.phase_counts[phase as usize] += 1;
+        p.phase = phase;
+        p.finished = Some(now);
+        p.epoch += 1;
+        self.pod_by_key.remove(&(p.pod.namespace.clone(), p.pod.name.clone()));
+        if was_assigned && let Some(node_id) = p.node {
+            let n = &mut self.nodes[node_id.0 as usize];
+            n.requested.sub(&p.pod.requests);
+            n.non_zero_cpu_millis -= p.pod.non_zero_cpu_millis;
+            n.non_zero_memory_bytes -= p.pod.non_zero_memory_bytes;
+            for hp in &p.pod.host_ports {
+                if let Some(c) = n.used_ports.get_mut(hp) {
+                    *c -= 1;
+                    if *c == 0 {
+                        n.used_ports.remove(hp);
+                    }
+                }
+            }
+            n.pods.retain(|x| *x != id);
+        }
+    }
+
+    /// Total allocatable of the Ready nodes.
+    pub fn ready_allocatable(&self) -> Resources {
+        let mut r = Resources::default();
+        for n in self.nodes.iter().filter(|n| n.ready) {
+            r.add(&n.node.allocatable);
+        }
+        r
+    }
+
+    /// Total requested on the Ready nodes.
+    pub fn ready_requested(&self) -> Resources {
+        let mut r = Resources::default();
+        for n in self.nodes.iter().filter(|n| n.ready) {
+            r.add(&n.requested);
+        }
+        r
+    }
+}

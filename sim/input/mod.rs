@@ -1,0 +1,8 @@
+//! Inputs: the scenario file, Kubernetes manifests, YAML loading with positions and budgets, Go
+//! durations, and the error type that names file, line, column and field.
+
+pub mod error;
+pub mod go_duration;
+pub mod manifest;
+pub mod scenario;
+pub mod yaml;

@@ -1,0 +1,713 @@
+//! The scenario file (`apiVersion: kubesim/v1`, `kind: Scenario`): its YAML schema, `--set`
+//! overrides, and its compilation into a [`Scenario`] ready to run.
+//!
+//! Unknown fields in the scenario's own structure are errors; Kubernetes manifests embedded in it
+//! (pod templates, inline nodes) accept and list fields the simulator does not model. Paths are
+//! relative to the scenario file.
+
+use crate::engine::time::{SimDuration, SimTime};
+use crate::input::error::InputError;
+use crate::input::go_duration::GoDuration;
+use crate::input::manifest::{
+    ManifestSet, NodeManifest, PodManifest, node_from_manifest, node_manifest_not_ready, pod_from_manifest,
+};
+use crate::input::yaml::{Document, parse_document, read_file, split_documents};
+use crate::limits;
+use crate::model::dist::DurationDist;
+use crate::model::node::{LABEL_HOSTNAME, LABEL_REGION, LABEL_ZONE, Node};
+use crate::model::pod::Pod;
+use crate::model::resources::{PODS, ResourceList};
+use crate::model::selector::Labels;
+use crate::model::taint::Taint;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// The only supported `apiVersion`.
+pub const API_VERSION: &str = "kubesim/v1";
+/// The label every pool node carries with its pool's name.
+pub const LABEL_POOL: &str = "kubesim.io/pool";
+
+/// `metadata` of a scenario.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScenarioMeta {
+    /// Name (defaults to the file stem).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// A pool of identical nodes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NodePoolSpec {
+    /// Pool name; nodes are named `<name>-<i>`.
+    pub name: String,
+    /// Number of nodes.
+    pub count: u64,
+    /// Zones assigned round-robin (none: no zone label).
+    #[serde(default)]
+    pub zones: Vec<String>,
+    /// Region label, if any.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Allocatable resources of each node (`pods` defaults to 110).
+    pub allocatable: ResourceList,
+    /// Extra labels.
+    #[serde(default)]
+    pub labels: Labels,
+    /// Taints.
+    #[serde(default)]
+    pub taints: Vec<Taint>,
+}
+
+/// `cluster`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClusterSpec {
+    /// Node pools.
+    #[serde(default)]
+    pub node_pools: Vec<NodePoolSpec>,
+    /// Inline Node manifests.
+    #[serde(default)]
+    pub nodes: Vec<NodeManifest>,
+    /// Manifest files (Nodes, Pods, PriorityClasses), relative to the scenario.
+    #[serde(default)]
+    pub manifests: Vec<String>,
+}
+
+/// `scheduler`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SchedulerSpec {
+    /// A built-in scheduler name (see `kubesim schedulers`).
+    #[serde(default = "default_scheduler_name")]
+    pub name: String,
+    /// `percentageOfNodesToScore` (0 or absent: adaptive).
+    #[serde(default)]
+    pub percentage_of_nodes_to_score: Option<u32>,
+}
+
+fn default_scheduler_name() -> String {
+    "default".into()
+}
+
+impl Default for SchedulerSpec {
+    fn default() -> Self {
+        SchedulerSpec { name: default_scheduler_name(), percentage_of_nodes_to_score: None }
+    }
+}
+
+/// An arrival generator: pods from a template arriving over time.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ArrivalSpec {
+    /// Generator name; pods are named `<name>-<n>`.
+    pub name: String,
+    /// Time between arrivals (`exponential` gives Poisson arrivals; a constant a fixed interval).
+    pub inter_arrival: DurationDist,
+    /// Stop after this many pods.
+    #[serde(default)]
+    pub count: Option<u64>,
+    /// First arrival no earlier than this (default 0s).
+    #[serde(default)]
+    pub start: Option<GoDuration>,
+    /// No arrival after this.
+    #[serde(default)]
+    pub stop: Option<GoDuration>,
+    /// The pod template (a Pod manifest; `kind` may be omitted).
+    pub template: PodManifest,
+    /// Run duration of each pod (absent: runs until the end).
+    #[serde(default)]
+    pub run_duration: Option<DurationDist>,
+    /// Start-up latency of each pod (absent: the kubelet default).
+    #[serde(default)]
+    pub startup_latency: Option<DurationDist>,
+}
+
+/// `workloads`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WorkloadsSpec {
+    /// Manifest files applied at time zero.
+    #[serde(default)]
+    pub manifests: Vec<String>,
+    /// Inline Pod manifests applied at time zero.
+    #[serde(default)]
+    pub pods: Vec<PodManifest>,
+    /// Arrival generators.
+    #[serde(default)]
+    pub arrivals: Vec<ArrivalSpec>,
+}
+
+/// One timeline entry: `at` and exactly one action.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TimelineEntry {
+    /// When.
+    pub at: Spanned<GoDuration>,
+    /// Create a pod.
+    #[serde(default)]
+    pub add_pod: Option<PodManifest>,
+    /// Apply a manifest file (Pods).
+    #[serde(default)]
+    pub apply: Option<String>,
+    /// Delete a pod: `namespace/name` or `name` (namespace `default`).
+    #[serde(default)]
+    pub delete_pod: Option<Spanned<String>>,
+    /// Fail a node: its pods are killed and it leaves service.
+    #[serde(default)]
+    pub fail_node: Option<Spanned<String>>,
+    /// Bring a failed node back.
+    #[serde(default)]
+    pub recover_node: Option<Spanned<String>>,
+}
+
+/// `kubelet`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KubeletSpec {
+    /// Default start-up latency (bind to Running) for pods that set none.
+    #[serde(default = "default_startup")]
+    pub startup_latency: DurationDist,
+}
+
+fn default_startup() -> DurationDist {
+    DurationDist::Constant(GoDuration(1_000_000))
+}
+
+impl Default for KubeletSpec {
+    fn default() -> Self {
+        KubeletSpec { startup_latency: default_startup() }
+    }
+}
+
+/// `metrics`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MetricsSpec {
+    /// Period of `timeseries.csv` samples.
+    #[serde(default = "default_sample_period")]
+    pub sample_period: Spanned<GoDuration>,
+}
+
+fn default_sample_period() -> Spanned<GoDuration> {
+    Spanned::new(GoDuration(10_000_000), serde_saphyr::Location::UNKNOWN, serde_saphyr::Location::UNKNOWN)
+}
+
+impl Default for MetricsSpec {
+    fn default() -> Self {
+        MetricsSpec { sample_period: default_sample_period() }
+    }
+}
+
+/// Random node failures: every node fails after a time drawn from `timeToFailure` and comes back
+/// after a time drawn from `timeToRecover`, again and again.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NodeFailureSpec {
+    /// Time from (re)start to the next failure (MTBF).
+    pub time_to_failure: DurationDist,
+    /// Time from failure to recovery (MTTR).
+    pub time_to_recover: DurationDist,
+    /// Only nodes of these pools (empty: all nodes).
+    #[serde(default)]
+    pub pools: Vec<String>,
+}
+
+/// `faults`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FaultsSpec {
+    /// Random node crashes and recoveries.
+    #[serde(default)]
+    pub node_failures: Option<NodeFailureSpec>,
+}
+
+/// The scenario file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScenarioFile {
+    /// Must be `kubesim/v1`.
+    pub api_version: Spanned<String>,
+    /// Must be `Scenario`.
+    pub kind: Spanned<String>,
+    /// Name and description.
+    #[serde(default)]
+    pub metadata: ScenarioMeta,
+    /// Master seed of every random stream.
+    #[serde(default)]
+    pub seed: u64,
+    /// Simulated duration of the run.
+    pub duration: Spanned<GoDuration>,
+    /// Stop early once nothing is left to happen (no pending pods, arrivals or actions).
+    #[serde(default)]
+    pub stop_when_idle: bool,
+    /// Nodes.
+    #[serde(default)]
+    pub cluster: ClusterSpec,
+    /// Scheduler choice.
+    #[serde(default)]
+    pub scheduler: SchedulerSpec,
+    /// Workloads.
+    #[serde(default)]
+    pub workloads: WorkloadsSpec,
+    /// Timed actions.
+    #[serde(default)]
+    pub timeline: Vec<TimelineEntry>,
+    /// Kubelet model settings.
+    #[serde(default)]
+    pub kubelet: KubeletSpec,
+    /// Metric settings.
+    #[serde(default)]
+    pub metrics: MetricsSpec,
+    /// Fault models.
+    #[serde(default)]
+    pub faults: FaultsSpec,
+}
+
+/// A compiled arrival generator.
+#[derive(Debug, Clone)]
+pub struct Arrival {
+    /// Name (also the RNG stream name).
+    pub name: String,
+    /// Inter-arrival distribution.
+    pub inter_arrival: DurationDist,
+    /// Maximum pods.
+    pub count: Option<u64>,
+    /// First arrival time lower bound.
+    pub start: SimTime,
+    /// No arrivals after.
+    pub stop: SimTime,
+    /// The pod template (name replaced per pod).
+    pub template: Pod,
+}
+
+/// A compiled timeline action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Create a pod.
+    AddPod(Box<Pod>),
+    /// Delete a live pod.
+    DeletePod {
+        /// Namespace.
+        namespace: String,
+        /// Name.
+        name: String,
+    },
+    /// Fail a node.
+    FailNode(String),
+    /// Recover a node.
+    RecoverNode(String),
+}
+
+/// The random node-failure model, compiled.
+#[derive(Debug, Clone)]
+pub struct NodeFailureModel {
+    /// Time to failure.
+    pub time_to_failure: DurationDist,
+    /// Time to recovery.
+    pub time_to_recover: DurationDist,
+    /// Names of the nodes subject to failures.
+    pub nodes: Vec<String>,
+}
+
+/// A scenario ready to run.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Name.
+    pub name: String,
+    /// The file it came from (as given).
+    pub source: String,
+    /// Master seed.
+    pub seed: u64,
+    /// Run length.
+    pub duration: SimDuration,
+    /// Stop when nothing is left to happen.
+    pub stop_when_idle: bool,
+    /// Nodes and whether each starts Ready.
+    pub nodes: Vec<(Node, bool)>,
+    /// Pods created at time zero.
+    pub initial_pods: Vec<Pod>,
+    /// Arrival generators.
+    pub arrivals: Vec<Arrival>,
+    /// Timed actions, in time order (stable for equal times).
+    pub timeline: Vec<(SimTime, Action)>,
+    /// Built-in scheduler name.
+    pub scheduler: String,
+    /// percentageOfNodesToScore.
+    pub percentage_of_nodes_to_score: Option<u32>,
+    /// Default start-up latency.
+    pub kubelet_startup_latency: DurationDist,
+    /// Sample period.
+    pub sample_period: SimDuration,
+    /// Random node failures.
+    pub node_failures: Option<NodeFailureModel>,
+    /// `Kind: field` of every manifest field present but not modelled.
+    pub ignored_fields: BTreeSet<String>,
+    /// The scenario text as run (after `--set`).
+    pub text: String,
+}
+
+/// Splits `a.b[0].c` / `a.b.0.c` into segments.
+fn path_segments(path: &str) -> Vec<String> {
+    path.replace('[', ".").replace(']', "").split('.').filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+/// Applies one `path=value` override to a parsed document (`value` is read as YAML).
+pub fn apply_override(doc: &mut serde_json::Value, assignment: &str) -> Result<(), String> {
+    let Some((path, raw)) = assignment.split_once('=') else {
+        return Err(format!("--set {assignment:?}: expected path=value, e.g. seed=7 or cluster.nodePools[0].count=20"));
+    };
+    let segs = path_segments(path.trim());
+    if segs.is_empty() {
+        return Err(format!("--set {assignment:?}: the path is empty"));
+    }
+    let value: serde_json::Value = if raw.trim().is_empty() {
+        serde_json::Value::String(String::new())
+    } else {
+        serde_saphyr::from_str(raw).map_err(|e| format!("--set {assignment:?}: the value is not valid YAML: {}", e.without_snippet()))?
+    };
+    let mut cur = doc;
+    for (i, seg) in segs.iter().enumerate() {
+        let last = i + 1 == segs.len();
+        cur = match cur {
+            serde_json::Value::Array(items) => {
+                let idx: usize = seg.parse().map_err(|_| format!("--set {path}: `{seg}` is not an index into a list"))?;
+                let len = items.len();
+                items.get_mut(idx).ok_or_else(|| format!("--set {path}: index {idx} is out of range (the list has {len} items)"))?
+            }
+            serde_json::Value::Object(map) => map.entry(seg.clone()).or_insert(if last {
+                serde_json::Value::Null
+            } else {
+                serde_json::Value::Object(Default::default())
+            }),
+            serde_json::Value::Null => {
+                *cur = serde_json::Value::Object(Default::default());
+                match cur {
+                    serde_json::Value::Object(map) => map.entry(seg.clone()).or_insert(serde_json::Value::Null),
+                    _ => unreachable!("just assigned an object"),
+                }
+            }
+            _ => return Err(format!("--set {path}: `{seg}` cannot be set inside a scalar value")),
+        };
+    }
+    *cur = value;
+    Ok(())
+}
+
+/// Reads a scenario file, applies `--set` overrides, and compiles it.
+pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, InputError> {
+    let shown = path.display().to_string();
+    let text = read_file(path, &shown)?;
+    load_str(&text, &shown, path.parent().unwrap_or(Path::new(".")), overrides)
+}
+
+/// Compiles scenario text; `base_dir` resolves relative paths.
+pub fn load_str(text: &str, shown: &str, base_dir: &Path, overrides: &[String]) -> Result<Scenario, InputError> {
+    let docs = split_documents(text);
+    if docs.len() != 1 {
+        return Err(InputError::file(shown, format!("a scenario file holds exactly one YAML document, found {}", docs.len())));
+    }
+    let (text, shown_eff) = if overrides.is_empty() {
+        (docs[0].text.to_string(), shown.to_string())
+    } else {
+        let mut value: serde_json::Value = parse_document::<serde_json::Value>(&docs[0], shown)?.value;
+        for o in overrides {
+            apply_override(&mut value, o).map_err(|m| InputError::file(shown, m))?;
+        }
+        let regenerated = serde_saphyr::to_string(&value).map_err(|e| InputError::file(shown, format!("cannot apply --set: {e}")))?;
+        (regenerated, format!("{shown} (after --set)"))
+    };
+    let doc = Document { line_offset: 0, text: std::borrow::Cow::Borrowed(&text) };
+    let parsed = parse_document::<ScenarioFile>(&doc, &shown_eff)?;
+    compile(parsed.value, parsed.ignored, &text, &shown_eff, shown, base_dir)
+}
+
+fn err_at<T>(file: &str, s: &Spanned<T>, field: &str, msg: impl Into<String>) -> InputError {
+    InputError::at(file, s.referenced.line(), s.referenced.column(), field, msg)
+}
+
+fn resolve(base_dir: &Path, rel: &str) -> PathBuf {
+    let p = Path::new(rel);
+    if p.is_absolute() { p.to_path_buf() } else { base_dir.join(p) }
+}
+
+fn pool_nodes(pool: &NodePoolSpec, file: &str, idx: usize) -> Result<Vec<Node>, InputError> {
+    let field = format!("cluster.nodePools[{idx}]");
+    if pool.count > limits::MAX_NODES {
+        return Err(InputError::file(file, format!("a pool of {} nodes exceeds the limit of {} (kubesim::limits::MAX_NODES)", pool.count, limits::MAX_NODES))
+            .with_field(format!("{field}.count")));
+    }
+    if pool.name.is_empty() {
+        return Err(InputError::file(file, "a node pool needs a name").with_field(format!("{field}.name")));
+    }
+    let mut alloc = pool.allocatable.clone();
+    alloc.0.entry(PODS.to_string()).or_insert(crate::input::manifest::DEFAULT_MAX_PODS);
+    let allocatable = alloc.to_resources();
+    let mut out = Vec::with_capacity(pool.count as usize);
+    for i in 0..pool.count {
+        let name = format!("{}-{i}", pool.name);
+        let mut labels = pool.labels.clone();
+        labels.insert(LABEL_HOSTNAME.into(), name.clone());
+        labels.insert(LABEL_POOL.into(), pool.name.clone());
+        if !pool.zones.is_empty() {
+            labels.insert(LABEL_ZONE.into(), pool.zones[(i as usize) % pool.zones.len()].clone());
+        }
+        if let Some(r) = &pool.region {
+            labels.insert(LABEL_REGION.into(), r.clone());
+        }
+        out.push(Node { name, labels, taints: pool.taints.clone(), allocatable: allocatable.clone(), images: vec![], unschedulable: false });
+    }
+    Ok(out)
+}
+
+fn split_pod_ref(s: &str) -> (String, String) {
+    match s.split_once('/') {
+        Some((ns, n)) => (ns.to_string(), n.to_string()),
+        None => ("default".to_string(), s.to_string()),
+    }
+}
+
+fn compile(
+    f: ScenarioFile,
+    ignored: BTreeSet<String>,
+    text: &str,
+    shown: &str,
+    original: &str,
+    base_dir: &Path,
+) -> Result<Scenario, InputError> {
+    if f.api_version.value != API_VERSION {
+        return Err(err_at(shown, &f.api_version, "apiVersion", format!("expected {API_VERSION:?}, got {:?}", f.api_version.value)));
+    }
+    if f.kind.value != "Scenario" {
+        return Err(err_at(shown, &f.kind, "kind", format!("expected \"Scenario\", got {:?}", f.kind.value)));
+    }
+    let duration = SimDuration(f.duration.value.0);
+    if duration.0 == 0 || duration.0 > limits::MAX_RUN_DURATION_MICROS {
+        return Err(err_at(
+            shown,
+            &f.duration,
+            "duration",
+            format!("the run must last more than 0s and at most 10 years (kubesim::limits::MAX_RUN_DURATION_MICROS), got {}", f.duration.value),
+        ));
+    }
+    let end = SimTime(duration.0);
+    let sample_period = SimDuration(f.metrics.sample_period.value.0);
+    if sample_period.0 < limits::MIN_SAMPLE_PERIOD_MICROS {
+        return Err(err_at(shown, &f.metrics.sample_period, "metrics.samplePeriod", "the sample period must be at least 1ms"));
+    }
+    // Manifests by path, then inline.
+    let mut set = ManifestSet::default();
+    for (i, rel) in f.cluster.manifests.iter().chain(&f.workloads.manifests).enumerate() {
+        let path = resolve(base_dir, rel);
+        let shown_path = path.display().to_string();
+        let text = read_file(&path, &shown_path)
+            .map_err(|e| if e.line.is_none() { InputError { field: Some(format!("manifests[{i}]")), file: original.to_string(), message: format!("{rel}: {}", e.message), ..e } } else { e })?;
+        set.add_text(&text, &shown_path)?;
+    }
+    let mut ignored_fields: BTreeSet<String> = set.ignored.clone();
+    for p in &ignored {
+        ignored_fields.insert(format!("(scenario) {p}"));
+    }
+    let mut nodes: Vec<(Node, bool)> = Vec::new();
+    for (i, pool) in f.cluster.node_pools.iter().enumerate() {
+        nodes.extend(pool_nodes(pool, shown, i)?.into_iter().map(|n| (n, true)));
+    }
+    for (i, m) in f.cluster.nodes.iter().enumerate() {
+        let n = node_from_manifest(m).map_err(|e| InputError::file(shown, e).with_field(format!("cluster.nodes[{i}]")))?;
+        nodes.push((n, !node_manifest_not_ready(m)));
+    }
+    for n in &set.nodes {
+        nodes.push((n.clone(), true));
+    }
+    if nodes.len() as u64 > limits::MAX_NODES {
+        return Err(InputError::file(shown, format!("{} nodes exceed the limit of {} (kubesim::limits::MAX_NODES)", nodes.len(), limits::MAX_NODES)));
+    }
+    let mut names = BTreeSet::new();
+    for (n, _) in &nodes {
+        if !names.insert(n.name.clone()) {
+            return Err(InputError::file(shown, format!("two nodes are named {:?}", n.name)).with_field("cluster"));
+        }
+    }
+    let mut initial_pods = Vec::new();
+    for (m, origin) in &set.pods {
+        initial_pods.push(pod_from_manifest(m, &set).map_err(|e| InputError::file(origin.clone(), e))?);
+    }
+    for (i, m) in f.workloads.pods.iter().enumerate() {
+        initial_pods.push(pod_from_manifest(m, &set).map_err(|e| InputError::file(shown, e).with_field(format!("workloads.pods[{i}]")))?);
+    }
+    let mut arrivals = Vec::new();
+    let mut gen_names = BTreeSet::new();
+    for (i, a) in f.workloads.arrivals.iter().enumerate() {
+        let field = format!("workloads.arrivals[{i}]");
+        if a.name.is_empty() || !gen_names.insert(a.name.clone()) {
+            return Err(InputError::file(shown, "each arrival generator needs a unique, non-empty name").with_field(format!("{field}.name")));
+        }
+        if a.count.is_some_and(|c| c > limits::MAX_PODS_PER_GENERATOR) {
+            return Err(InputError::file(shown, format!("count exceeds the limit of {} pods per generator (kubesim::limits::MAX_PODS_PER_GENERATOR)", limits::MAX_PODS_PER_GENERATOR)).with_field(format!("{field}.count")));
+        }
+        if a.inter_arrival.mean_micros() < 1.0 {
+            return Err(InputError::file(shown, "the mean inter-arrival time must be at least 1us").with_field(format!("{field}.interArrival")));
+        }
+        let mut tm = a.template.clone();
+        if tm.metadata.name.is_empty() {
+            tm.metadata.name = a.name.clone();
+        }
+        let mut template = pod_from_manifest(&tm, &set).map_err(|e| InputError::file(shown, e).with_field(format!("{field}.template")))?;
+        if a.run_duration.is_some() {
+            template.run.run_duration = a.run_duration.clone();
+        }
+        if a.startup_latency.is_some() {
+            template.run.startup_latency = a.startup_latency.clone();
+        }
+        let start = SimTime(a.start.as_ref().map(|d| d.0).unwrap_or(0));
+        let stop = a.stop.as_ref().map(|d| SimTime(d.0)).unwrap_or(end);
+        arrivals.push(Arrival { name: a.name.clone(), inter_arrival: a.inter_arrival.clone(), count: a.count, start, stop, template });
+    }
+    let mut timeline = Vec::new();
+    for (i, e) in f.timeline.iter().enumerate() {
+        let field = format!("timeline[{i}]");
+        let at = SimTime(e.at.value.0);
+        if at > end {
+            return Err(err_at(shown, &e.at, &format!("{field}.at"), format!("{} is after the end of the run ({})", e.at.value, f.duration.value)));
+        }
+        let set_count = [e.add_pod.is_some(), e.apply.is_some(), e.delete_pod.is_some(), e.fail_node.is_some(), e.recover_node.is_some()]
+            .iter()
+            .filter(|b| **b)
+            .count();
+        if set_count != 1 {
+            return Err(err_at(shown, &e.at, &field, "each timeline entry needs exactly one action: addPod, apply, deletePod, failNode or recoverNode"));
+        }
+        let node_ref = |s: &Spanned<String>, what: &str| -> Result<String, InputError> {
+            if names.contains(&s.value) {
+                Ok(s.value.clone())
+            } else {
+                Err(err_at(shown, s, &format!("{field}.{what}"), format!("no node is named {:?}", s.value)))
+            }
+        };
+        if let Some(m) = &e.add_pod {
+            let pod = pod_from_manifest(m, &set).map_err(|m| err_at(shown, &e.at, &format!("{field}.addPod"), m))?;
+            timeline.push((at, Action::AddPod(Box::new(pod))));
+        } else if let Some(rel) = &e.apply {
+            let path = resolve(base_dir, rel);
+            let shown_path = path.display().to_string();
+            let text = read_file(&path, &shown_path).map_err(|x| err_at(shown, &e.at, &format!("{field}.apply"), format!("{rel}: {}", x.message)))?;
+            let mut extra = ManifestSet { priority_classes: set.priority_classes.clone(), ..Default::default() };
+            extra.add_text(&text, &shown_path)?;
+            if !extra.nodes.is_empty() {
+                return Err(err_at(shown, &e.at, &format!("{field}.apply"), "applying Node manifests on the timeline is not supported yet; list them under cluster"));
+            }
+            ignored_fields.extend(extra.ignored.iter().cloned());
+            for (m, origin) in &extra.pods {
+                let pod = pod_from_manifest(m, &extra).map_err(|x| InputError::file(origin.clone(), x))?;
+                timeline.push((at, Action::AddPod(Box::new(pod))));
+            }
+        } else if let Some(p) = &e.delete_pod {
+            let (namespace, name) = split_pod_ref(&p.value);
+            timeline.push((at, Action::DeletePod { namespace, name }));
+        } else if let Some(n) = &e.fail_node {
+            timeline.push((at, Action::FailNode(node_ref(n, "failNode")?)));
+        } else if let Some(n) = &e.recover_node {
+            timeline.push((at, Action::RecoverNode(node_ref(n, "recoverNode")?)));
+        }
+    }
+    timeline.sort_by_key(|(t, _)| *t);
+    let node_failures = match &f.faults.node_failures {
+        None => None,
+        Some(nf) => {
+            for (i, p) in nf.pools.iter().enumerate() {
+                if !f.cluster.node_pools.iter().any(|x| &x.name == p) {
+                    return Err(InputError::file(shown, format!("no node pool is named {p:?}")).with_field(format!("faults.nodeFailures.pools[{i}]")));
+                }
+            }
+            let chosen = nodes
+                .iter()
+                .filter(|(n, _)| nf.pools.is_empty() || n.labels.get(LABEL_POOL).is_some_and(|p| nf.pools.contains(p)))
+                .map(|(n, _)| n.name.clone())
+                .collect();
+            Some(NodeFailureModel { time_to_failure: nf.time_to_failure.clone(), time_to_recover: nf.time_to_recover.clone(), nodes: chosen })
+        }
+    };
+    if !crate::run::schedulers::is_known(&f.scheduler.name) {
+        return Err(InputError::file(shown, format!("unknown scheduler {:?} (known: {})", f.scheduler.name, crate::run::schedulers::NAMES.join(", "))).with_field("scheduler.name"));
+    }
+    if let Some(p) = f.scheduler.percentage_of_nodes_to_score
+        && p > 100
+    {
+        return Err(InputError::file(shown, format!("percentageOfNodesToScore must be within 0..100, got {p}")).with_field("scheduler.percentageOfNodesToScore"));
+    }
+    let name = f.metadata.name.clone().unwrap_or_else(|| {
+        Path::new(original).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "scenario".into())
+    });
+    Ok(Scenario {
+        name,
+        source: original.to_string(),
+        seed: f.seed,
+        duration,
+        stop_when_idle: f.stop_when_idle,
+        nodes,
+        initial_pods,
+        arrivals,
+        timeline,
+        scheduler: f.scheduler.name.clone(),
+        percentage_of_nodes_to_score: f.scheduler.percentage_of_nodes_to_score,
+        kubelet_startup_latency: f.kubelet.startup_latency.clone(),
+        sample_period,
+        node_failures,
+        ignored_fields,
+        text: text.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINI: &str = "apiVersion: kubesim/v1\nkind: Scenario\nseed: 3\nduration: 1h\ncluster:\n  nodePools:\n  - name: pool\n    count: 3\n    zones: [a, b]\n    allocatable: {cpu: 4, memory: 8Gi}\n";
+
+    fn load_mini(text: &str, sets: &[&str]) -> Result<Scenario, InputError> {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        load_str(text, "mini.yaml", Path::new("."), &sets)
+    }
+
+    #[test]
+    fn pools_expand_to_nodes_with_zones_round_robin() {
+        let s = load_mini(MINI, &[]).unwrap();
+        let zones: Vec<&str> = s.nodes.iter().map(|(n, _)| n.zone()).collect();
+        assert_eq!(zones, vec!["a", "b", "a"]);
+        assert_eq!(s.nodes[0].0.allocatable.pods, 110);
+        assert_eq!(s.seed, 3);
+        assert_eq!(s.duration, SimDuration::from_secs(3600));
+    }
+
+    #[test]
+    fn set_overrides_any_field() {
+        let s = load_mini(MINI, &["seed=9", "cluster.nodePools[0].count=5", "duration=30m"]).unwrap();
+        assert_eq!((s.seed, s.nodes.len(), s.duration), (9, 5, SimDuration::from_secs(1800)));
+    }
+
+    #[test]
+    fn unknown_fields_are_errors_with_their_line() {
+        let e = load_mini(&format!("{MINI}colour: blue\n"), &[]).unwrap_err();
+        assert_eq!(e.line, Some(11));
+        assert!(e.message.contains("unknown field `colour`"), "{e}");
+    }
+
+    #[test]
+    fn a_timeline_naming_an_unknown_node_is_an_error_at_its_line() {
+        let e = load_mini(&format!("{MINI}timeline:\n- at: 5m\n  failNode: nope\n"), &[]).unwrap_err();
+        assert_eq!(e.line, Some(13), "{e}");
+        assert!(e.message.contains("no node is named \"nope\""), "{e}");
+    }
+
+    #[test]
+    fn a_timeline_entry_after_the_end_is_an_error() {
+        let e = load_mini(&format!("{MINI}timeline:\n- at: 2h\n  failNode: pool-0\n"), &[]).unwrap_err();
+        assert!(e.message.contains("after the end of the run"), "{e}");
+    }
+}

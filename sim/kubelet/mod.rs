@@ -1,0 +1,63 @@
+//! The kubelet model: a bound pod starts after its start-up latency, runs for its run duration,
+//! and succeeds; pods without a run duration run until deleted or killed. The draws come from the
+//! `kubelet` RNG stream, in event order.
+//!
+//! **Simplification (documented):** no container restarts, readiness probes or graceful
+//! termination yet; a failed node's pods are killed at once (the node lifecycle controller's
+//! grace periods and taint-based eviction come with the controllers).
+
+use crate::engine::rng::SimRng;
+use crate::engine::time::SimDuration;
+use crate::model::dist::DurationDist;
+use crate::model::pod::Pod;
+
+/// The kubelet model of a run (one for all nodes).
+#[derive(Clone, Debug)]
+pub struct Kubelet {
+    rng: SimRng,
+    default_startup_latency: DurationDist,
+}
+
+impl Kubelet {
+    /// A kubelet drawing from `rng`, with the scenario's default start-up latency.
+    pub fn new(rng: SimRng, default_startup_latency: DurationDist) -> Self {
+        Kubelet { rng, default_startup_latency }
+    }
+
+    /// Time from binding to Running for `pod`.
+    pub fn startup_latency(&mut self, pod: &Pod) -> SimDuration {
+        match &pod.run.startup_latency {
+            Some(d) => d.sample(&mut self.rng),
+            None => self.default_startup_latency.sample(&mut self.rng),
+        }
+    }
+
+    /// Time from Running to completion, or `None` for a pod that runs until stopped.
+    pub fn run_duration(&mut self, pod: &Pod) -> Option<SimDuration> {
+        pod.run.run_duration.as_ref().map(|d| d.sample(&mut self.rng))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::rng::stream;
+    use crate::input::go_duration::GoDuration;
+    use crate::scheduler::testing::make_pod;
+
+    #[test]
+    fn a_pod_without_its_own_latency_gets_the_default() {
+        let mut k = Kubelet::new(stream(1, "kubelet"), DurationDist::Constant(GoDuration(2_000_000)));
+        let pod = make_pod("p", &[]);
+        assert_eq!(k.startup_latency(&pod), SimDuration::from_secs(2));
+        assert_eq!(k.run_duration(&pod), None, "services run until stopped");
+    }
+
+    #[test]
+    fn a_pod_with_a_run_duration_finishes() {
+        let mut k = Kubelet::new(stream(1, "kubelet"), DurationDist::Constant(GoDuration(0)));
+        let mut pod = make_pod("p", &[]);
+        pod.run.run_duration = Some(DurationDist::Constant(GoDuration(5_000_000)));
+        assert_eq!(k.run_duration(&pod), Some(SimDuration::from_secs(5)));
+    }
+}

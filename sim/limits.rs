@@ -1,0 +1,21 @@
+//! Limits on every size an input can ask for, named in one place. Each check's message names the
+//! limit so that a user who truly needs more knows what to change.
+
+/// Largest input file or YAML document, in bytes.
+pub const MAX_INPUT_BYTES: usize = 256 * 1024 * 1024;
+/// Deepest YAML nesting.
+pub const MAX_YAML_DEPTH: usize = 128;
+/// Most alias references in one YAML document.
+pub const MAX_YAML_ALIASES: usize = 10_000;
+/// Most YAML nodes in one document.
+pub const MAX_YAML_NODES: usize = 20_000_000;
+/// Most nodes in one cluster.
+pub const MAX_NODES: u64 = 1_000_000;
+/// Most pods one arrival generator may create.
+pub const MAX_PODS_PER_GENERATOR: u64 = 100_000_000;
+/// Longest simulated run (10 years).
+pub const MAX_RUN_DURATION_MICROS: u64 = 10 * 365 * 24 * 3600 * 1_000_000;
+/// Shortest timeseries sample period.
+pub const MIN_SAMPLE_PERIOD_MICROS: u64 = 1_000;
+/// Most events one run may process before it is stopped as runaway.
+pub const MAX_EVENTS: u64 = 10_000_000_000;

@@ -1,0 +1,5 @@
+//! The `kubesim` command.
+
+fn main() {
+    std::process::exit(kubesim::cli::main());
+}

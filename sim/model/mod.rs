@@ -1,0 +1,10 @@
+//! The Kubernetes object model the simulator reasons about: quantities and resources, nodes,
+//! pods, label selectors, taints and tolerations, and duration distributions.
+
+pub mod dist;
+pub mod node;
+pub mod pod;
+pub mod quantity;
+pub mod resources;
+pub mod selector;
+pub mod taint;

@@ -1,0 +1,650 @@
+//! One simulation run: the closed [`Event`] type, the handlers that tie the cluster, the
+//! scheduler and the kubelet model together, and the outputs of SPEC §8.
+//!
+//! **Architecture invariants:** every random draw comes from a stream named after its component
+//! and derived from the scenario seed; nothing here reads the wall clock except [`RunStats`]
+//! (which goes to `run.json`, kept apart from the deterministic outputs); events are handled in
+//! `(time, seq)` order, and handlers only schedule events at or after the current time.
+
+pub mod output;
+pub mod schedulers;
+pub mod summary;
+
+use crate::cluster::invariants;
+use crate::cluster::{ClusterState, NodeId, PodId, PodPhase};
+use crate::engine::queue::EventQueue;
+use crate::engine::rng::{SimRng, stream};
+use crate::engine::time::SimTime;
+use crate::input::scenario::{Action, Scenario};
+use crate::kubelet::Kubelet;
+use crate::model::node::TAINT_UNREACHABLE;
+use crate::model::pod::Pod;
+use crate::model::taint::{Taint, TaintEffect};
+use crate::scheduler::queue::UNSCHEDULABLE_FLUSH_PERIOD;
+use crate::scheduler::{CycleOutcome, Scheduler};
+use output::StreamFile;
+use std::path::{Path, PathBuf};
+use summary::Metrics;
+
+/// Every event of the simulation (a closed set, matched exhaustively).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Arrival generator `gen` creates its next pod.
+    Arrival {
+        /// Index of the generator.
+        generator: u32,
+    },
+    /// Timeline action `index` fires.
+    Timeline {
+        /// Index in the compiled timeline.
+        index: u32,
+    },
+    /// The scheduler runs one cycle if activeQ holds a pod.
+    SchedulerCycle,
+    /// Pods whose backoff has expired move to activeQ.
+    BackoffFlush,
+    /// The 30 s flush of pods unschedulable for more than 5 minutes.
+    UnschedulableFlush,
+    /// A bound pod's containers are up.
+    PodStarted {
+        /// The pod.
+        pod: PodId,
+        /// Its epoch when the event was scheduled (stale events are ignored).
+        epoch: u32,
+    },
+    /// A running pod's work is done.
+    PodCompleted {
+        /// The pod.
+        pod: PodId,
+        /// Its epoch when the event was scheduled.
+        epoch: u32,
+    },
+    /// The fault model fails a node.
+    NodeFailure {
+        /// The node.
+        node: NodeId,
+    },
+    /// The fault model recovers a node.
+    NodeRecovery {
+        /// The node.
+        node: NodeId,
+    },
+    /// A `timeseries.csv` sample.
+    Sample,
+}
+
+impl Event {
+    /// True for events that are "work" (not periodic bookkeeping), used by `stopWhenIdle`.
+    fn is_work(&self) -> bool {
+        !matches!(self, Event::Sample | Event::UnschedulableFlush | Event::BackoffFlush)
+    }
+}
+
+/// Options of one run.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Output folder (`None`: compute everything, write nothing).
+    pub out_dir: Option<PathBuf>,
+    /// Check every cluster invariant after every event (slow; for tests and debugging).
+    pub check_invariants: bool,
+}
+
+/// Wall-clock figures of a run (for `run.json` only; never in the deterministic outputs).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RunStats {
+    /// Wall-clock time of the run, in milliseconds.
+    pub wall_clock_ms: f64,
+    /// Events handled.
+    pub events_processed: u64,
+    /// Events per wall-clock second.
+    pub events_per_second: f64,
+    /// Peak resident memory of the process, in bytes (Linux; 0 elsewhere).
+    pub peak_memory_bytes: u64,
+    /// kubesim version.
+    pub kubesim_version: &'static str,
+}
+
+/// Why a run stopped early.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// An output file could not be written.
+    #[error("cannot write the outputs: {0}")]
+    Io(#[from] std::io::Error),
+    /// The invariant checker found a violation.
+    #[error("at {time} after event {event}: {violation}")]
+    Invariant {
+        /// When.
+        time: SimTime,
+        /// The event that caused it.
+        event: String,
+        /// What broke.
+        violation: invariants::Violation,
+    },
+    /// The scheduler reported an internal error.
+    #[error("scheduler error: {0}")]
+    Scheduler(String),
+    /// Too many events.
+    #[error("the run exceeded {0} events (kubesim::limits::MAX_EVENTS)")]
+    Runaway(u64),
+}
+
+/// The result of a run.
+#[derive(Debug)]
+pub struct RunResult {
+    /// `summary.json` as a value.
+    pub summary: summary::Summary,
+    /// The final cluster state (per-pod records and per-node aggregates).
+    pub cluster: ClusterState,
+    /// Wall-clock statistics.
+    pub stats: RunStats,
+}
+
+struct Generator {
+    rng: SimRng,
+    created: u64,
+}
+
+/// A simulation in progress.
+pub struct Simulation<'s> {
+    scenario: &'s Scenario,
+    queue: EventQueue<Event>,
+    cluster: ClusterState,
+    scheduler: Scheduler,
+    kubelet: Kubelet,
+    fault_rng: SimRng,
+    generators: Vec<Generator>,
+    cycle_scheduled: bool,
+    backoff_flush_at: Option<SimTime>,
+    unschedulable_flush_armed: bool,
+    pending_work: u64,
+    events_log: StreamFile,
+    timeseries: StreamFile,
+    metrics: Metrics,
+    end: SimTime,
+    check_invariants: bool,
+    events_processed: u64,
+}
+
+fn push_event(queue: &mut EventQueue<Event>, pending_work: &mut u64, at: SimTime, e: Event) {
+    if e.is_work() {
+        *pending_work += 1;
+    }
+    // Handlers only ever schedule at or after `now`, so this cannot fail.
+    if queue.push(at.max(queue.now()), e).is_err() {
+        unreachable!("events are never scheduled in the past");
+    }
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+impl<'s> Simulation<'s> {
+    /// Prepares a run of `scenario` (no event handled yet).
+    pub fn new(scenario: &'s Scenario, opts: &RunOptions) -> Result<Self, RunError> {
+        let profile = schedulers::profile(&scenario.scheduler, scenario.percentage_of_nodes_to_score)
+            .ok_or_else(|| RunError::Scheduler(format!("unknown scheduler {:?}", scenario.scheduler)))?;
+        let (events_log, timeseries) = match &opts.out_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)?;
+                (StreamFile::create(dir, "events.jsonl", true)?, StreamFile::create(dir, "timeseries.csv", false)?)
+            }
+            None => (StreamFile::discard(true), StreamFile::discard(false)),
+        };
+        let seed = scenario.seed;
+        let mut sim = Simulation {
+            scenario,
+            queue: EventQueue::new(),
+            cluster: ClusterState::new(),
+            scheduler: Scheduler::new(profile, stream(seed, "scheduler")),
+            kubelet: Kubelet::new(stream(seed, "kubelet"), scenario.kubelet_startup_latency.clone()),
+            fault_rng: stream(seed, "faults/nodes"),
+            generators: scenario
+                .arrivals
+                .iter()
+                .map(|a| Generator { rng: stream(seed, &format!("arrivals/{}", a.name)), created: 0 })
+                .collect(),
+            cycle_scheduled: false,
+            backoff_flush_at: None,
+            unschedulable_flush_armed: false,
+            pending_work: 0,
+            events_log,
+            timeseries,
+            metrics: Metrics::default(),
+            end: SimTime(scenario.duration.0),
+            check_invariants: opts.check_invariants,
+            events_processed: 0,
+        };
+        sim.timeseries.write(summary::TIMESERIES_HEADER.as_bytes())?;
+        sim.start()?;
+        Ok(sim)
+    }
+
+    fn push(&mut self, at: SimTime, e: Event) {
+        push_event(&mut self.queue, &mut self.pending_work, at, e);
+    }
+
+    fn log(&mut self, kind: &str, fields: &str) -> Result<(), RunError> {
+        let line = format!("{{\"time_us\":{},\"kind\":\"{kind}\"{fields}}}\n", self.queue.now().0);
+        self.events_log.write(line.as_bytes())?;
+        Ok(())
+    }
+
+    fn start(&mut self) -> Result<(), RunError> {
+        let sc = self.scenario;
+        for (node, ready) in &sc.nodes {
+            let id = match self.cluster.add_node(node.clone()) {
+                Ok(id) => id,
+                Err(e) => return Err(RunError::Scheduler(e.to_string())),
+            };
+            self.metrics.node_added(&self.cluster, id, SimTime::ZERO);
+            if !ready {
+                self.set_node_down(id)?;
+            }
+        }
+        for pod in &sc.initial_pods {
+            self.create_pod(pod.clone())?;
+        }
+        for (i, a) in sc.arrivals.iter().enumerate() {
+            let gap = a.inter_arrival.sample(&mut self.generators[i].rng);
+            let at = a.start + gap;
+            if at <= a.stop && a.count != Some(0) {
+                self.push(at, Event::Arrival { generator: i as u32 });
+            }
+        }
+        for (i, (at, _)) in sc.timeline.iter().enumerate() {
+            self.push(*at, Event::Timeline { index: i as u32 });
+        }
+        if let Some(f) = &sc.node_failures {
+            for name in &f.nodes {
+                if let Some(id) = self.cluster.node_id(name) {
+                    let ttf = f.time_to_failure.sample(&mut self.fault_rng);
+                    self.push(SimTime::ZERO + ttf, Event::NodeFailure { node: id });
+                }
+            }
+        }
+        self.push(SimTime::ZERO, Event::Sample);
+        Ok(())
+    }
+
+    /// Runs to the end (or until idle with `stopWhenIdle`).
+    pub fn run(mut self, opts: &RunOptions) -> Result<RunResult, RunError> {
+        let started = std::time::Instant::now();
+        while let Some(next) = self.queue.peek_time() {
+            if next > self.end {
+                break;
+            }
+            if self.scenario.stop_when_idle && self.pending_work == 0 && !self.scheduler.queue.has_active() {
+                let (_, backoff, _) = self.scheduler.queue.lengths();
+                if backoff == 0 {
+                    break;
+                }
+            }
+            let Some(ev) = self.queue.pop() else { break };
+            if ev.event.is_work() {
+                self.pending_work -= 1;
+            }
+            self.events_processed += 1;
+            if self.events_processed > crate::limits::MAX_EVENTS {
+                return Err(RunError::Runaway(crate::limits::MAX_EVENTS));
+            }
+            let desc = if self.check_invariants { format!("{:?}", ev.event) } else { String::new() };
+            self.handle(ev.event)?;
+            if self.check_invariants {
+                self.check(&desc)?;
+            }
+        }
+        let end_time = if self.scenario.stop_when_idle { self.queue.now().min(self.end) } else { self.end };
+        self.finish(end_time, opts, started)
+    }
+
+    fn check(&self, event: &str) -> Result<(), RunError> {
+        invariants::check(&self.cluster).map_err(|violation| RunError::Invariant {
+            time: self.queue.now(),
+            event: event.to_string(),
+            violation,
+        })?;
+        for p in self.cluster.pods() {
+            let id = self.cluster.pod_id(&p.pod.namespace, &p.pod.name);
+            let live_unbound = p.phase == PodPhase::Pending && p.node.is_none();
+            let queued = id.is_some_and(|id| self.scheduler.queue.contains(id));
+            if live_unbound != queued && p.pod.node_name.is_none() {
+                return Err(RunError::Invariant {
+                    time: self.queue.now(),
+                    event: event.to_string(),
+                    violation: invariants::Violation(format!(
+                        "pod {} is {} but {} in the scheduling queue",
+                        p.pod.key(),
+                        if live_unbound { "pending and unbound" } else { "bound or finished" },
+                        if queued { "is" } else { "is not" }
+                    )),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn handle(&mut self, e: Event) -> Result<(), RunError> {
+        match e {
+            Event::Arrival { generator } => self.on_arrival(generator as usize),
+            Event::Timeline { index } => self.on_timeline(index as usize),
+            Event::SchedulerCycle => self.on_cycle(),
+            Event::BackoffFlush => {
+                self.backoff_flush_at = None;
+                let now = self.queue.now();
+                if self.scheduler.queue.flush_backoff_completed(now) > 0 {
+                    self.ensure_cycle();
+                }
+                self.arm_flushes();
+                Ok(())
+            }
+            Event::UnschedulableFlush => {
+                self.unschedulable_flush_armed = false;
+                let now = self.queue.now();
+                if self.scheduler.queue.flush_unschedulable_leftover(now) > 0 {
+                    self.ensure_cycle();
+                }
+                self.arm_flushes();
+                Ok(())
+            }
+            Event::PodStarted { pod, epoch } => {
+                if self.cluster.pod(pod).epoch != epoch {
+                    return Ok(());
+                }
+                let now = self.queue.now();
+                self.cluster.mark_running(pod, now);
+                let key = json_str(&self.cluster.pod(pod).pod.key());
+                self.log("pod_started", &format!(",\"pod\":{key}"))?;
+                let run = self.kubelet.run_duration(&self.cluster.pod(pod).pod);
+                if let Some(d) = run {
+                    let epoch = self.cluster.pod(pod).epoch;
+                    self.push(now + d, Event::PodCompleted { pod, epoch });
+                }
+                Ok(())
+            }
+            Event::PodCompleted { pod, epoch } => {
+                if self.cluster.pod(pod).epoch != epoch {
+                    return Ok(());
+                }
+                self.end_pod(pod, PodPhase::Succeeded, "pod_succeeded", "")
+            }
+            Event::NodeFailure { node } => {
+                if self.cluster.node(node).ready {
+                    self.set_node_down(node)?;
+                }
+                if let Some(f) = &self.scenario.node_failures {
+                    let ttr = f.time_to_recover.sample(&mut self.fault_rng);
+                    let at = self.queue.now() + ttr;
+                    self.push(at, Event::NodeRecovery { node });
+                }
+                Ok(())
+            }
+            Event::NodeRecovery { node } => {
+                if !self.cluster.node(node).ready {
+                    self.set_node_up(node)?;
+                }
+                if let Some(f) = &self.scenario.node_failures {
+                    let ttf = f.time_to_failure.sample(&mut self.fault_rng);
+                    let at = self.queue.now() + ttf;
+                    self.push(at, Event::NodeFailure { node });
+                }
+                Ok(())
+            }
+            Event::Sample => {
+                let now = self.queue.now();
+                let row = self.metrics.sample_row(&self.cluster, now);
+                self.timeseries.write(row.as_bytes())?;
+                let next = now + self.scenario.sample_period;
+                if next <= self.end {
+                    self.push(next, Event::Sample);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn on_arrival(&mut self, g: usize) -> Result<(), RunError> {
+        let a = &self.scenario.arrivals[g];
+        let generator = &mut self.generators[g];
+        let n = generator.created;
+        generator.created += 1;
+        let mut pod = a.template.clone();
+        pod.name = format!("{}-{n}", a.name);
+        let gap = a.inter_arrival.sample(&mut generator.rng);
+        let more = a.count.is_none_or(|c| generator.created < c);
+        let next = self.queue.now() + gap;
+        if more && next <= a.stop {
+            self.push(next, Event::Arrival { generator: g as u32 });
+        }
+        self.create_pod(pod)
+    }
+
+    fn on_timeline(&mut self, i: usize) -> Result<(), RunError> {
+        let action = self.scenario.timeline[i].1.clone();
+        match action {
+            Action::AddPod(p) => self.create_pod(*p),
+            Action::DeletePod { namespace, name } => match self.cluster.pod_id(&namespace, &name) {
+                Some(id) => self.end_pod(id, PodPhase::Deleted, "pod_deleted", ""),
+                None => self.log(
+                    "action_skipped",
+                    &format!(",\"action\":\"deletePod\",\"pod\":{},\"reason\":\"no such live pod\"", json_str(&format!("{namespace}/{name}"))),
+                ),
+            },
+            Action::FailNode(name) => match self.cluster.node_id(&name) {
+                Some(id) if self.cluster.node(id).ready => self.set_node_down(id),
+                _ => self.log("action_skipped", &format!(",\"action\":\"failNode\",\"node\":{},\"reason\":\"already failed\"", json_str(&name))),
+            },
+            Action::RecoverNode(name) => match self.cluster.node_id(&name) {
+                Some(id) if !self.cluster.node(id).ready => self.set_node_up(id),
+                _ => self.log("action_skipped", &format!(",\"action\":\"recoverNode\",\"node\":{},\"reason\":\"not failed\"", json_str(&name))),
+            },
+        }
+    }
+
+    fn create_pod(&mut self, pod: Pod) -> Result<(), RunError> {
+        let now = self.queue.now();
+        let priority = pod.priority;
+        let key = pod.key();
+        let node_name = pod.node_name.clone();
+        let id = match self.cluster.add_pod(pod, now) {
+            Ok(id) => id,
+            Err(e) => {
+                return self.log("action_skipped", &format!(",\"action\":\"createPod\",\"pod\":{},\"reason\":{}", json_str(&key), json_str(&e.to_string())));
+            }
+        };
+        self.metrics.pod_created();
+        self.log("pod_created", &format!(",\"pod\":{},\"priority\":{priority}", json_str(&key)))?;
+        match node_name {
+            // A pod naming its node bypasses the scheduler; the kubelet admits it if it fits.
+            Some(n) => match self.cluster.node_id(&n) {
+                Some(node) if self.cluster.node(node).ready => {
+                    let misfit = crate::scheduler::plugins::node_resources_fit::fits_request(&self.cluster.pod(id).pod, self.cluster.node(node));
+                    if misfit.is_empty() {
+                        self.bind(id, node)
+                    } else {
+                        let reason = misfit.into_iter().map(|m| m.reason).collect::<Vec<_>>().join(", ");
+                        self.end_pod(id, PodPhase::Failed, "pod_failed", &format!(",\"reason\":{}", json_str(&format!("kubelet admission: {reason}"))))
+                    }
+                }
+                _ => self.end_pod(id, PodPhase::Failed, "pod_failed", &format!(",\"reason\":{}", json_str(&format!("node {n:?} is not available")))),
+            },
+            None => {
+                self.scheduler.queue.add(id, priority, now);
+                self.ensure_cycle();
+                Ok(())
+            }
+        }
+    }
+
+    fn ensure_cycle(&mut self) {
+        if !self.cycle_scheduled && self.scheduler.queue.has_active() {
+            self.cycle_scheduled = true;
+            let now = self.queue.now();
+            self.push(now, Event::SchedulerCycle);
+        }
+    }
+
+    fn arm_flushes(&mut self) {
+        if let Some(t) = self.scheduler.queue.next_backoff_expiry()
+            && self.backoff_flush_at.is_none_or(|at| t < at)
+        {
+            self.backoff_flush_at = Some(t);
+            self.push(t, Event::BackoffFlush);
+        }
+        let (_, _, unsched) = self.scheduler.queue.lengths();
+        if unsched > 0 && !self.unschedulable_flush_armed {
+            self.unschedulable_flush_armed = true;
+            let period = UNSCHEDULABLE_FLUSH_PERIOD.as_micros();
+            let next = SimTime((self.queue.now().0 / period + 1) * period);
+            self.push(next, Event::UnschedulableFlush);
+        }
+    }
+
+    fn on_cycle(&mut self) -> Result<(), RunError> {
+        self.cycle_scheduled = false;
+        let Some(id) = self.scheduler.queue.pop() else { return Ok(()) };
+        self.cluster.note_attempt(id);
+        let now = self.queue.now();
+        let outcome = self.scheduler.schedule_one(&self.cluster, &self.cluster.pod(id).pod);
+        match outcome {
+            CycleOutcome::Selected { node, examined, feasible, total_score } => {
+                self.scheduler.queue.forget(id);
+                let score = total_score.map(|s| s.to_string()).unwrap_or_else(|| "null".into());
+                let fields = format!(
+                    ",\"pod\":{},\"node\":{},\"examined\":{examined},\"feasible\":{feasible},\"score\":{score}",
+                    json_str(&self.cluster.pod(id).pod.key()),
+                    json_str(&self.cluster.node(node).node.name)
+                );
+                self.log("pod_scheduled", &fields)?;
+                self.bind(id, node)?;
+            }
+            CycleOutcome::Unschedulable(d) => {
+                self.scheduler.queue.add_unschedulable(id, now);
+                let fields = format!(",\"pod\":{},\"message\":{}", json_str(&self.cluster.pod(id).pod.key()), json_str(&d.message()));
+                self.log("pod_unschedulable", &fields)?;
+            }
+            CycleOutcome::Error(e) => return Err(RunError::Scheduler(e)),
+        }
+        self.arm_flushes();
+        self.ensure_cycle();
+        Ok(())
+    }
+
+    fn bind(&mut self, id: PodId, node: NodeId) -> Result<(), RunError> {
+        let now = self.queue.now();
+        self.metrics.node_before(&self.cluster, node, now);
+        if let Err(e) = self.cluster.bind(id, node, now) {
+            return Err(RunError::Scheduler(e.to_string()));
+        }
+        self.metrics.node_after(&self.cluster, node);
+        self.metrics.pod_bound(&self.cluster, id);
+        let latency = self.kubelet.startup_latency(&self.cluster.pod(id).pod);
+        let epoch = self.cluster.pod(id).epoch;
+        self.push(now + latency, Event::PodStarted { pod: id, epoch });
+        Ok(())
+    }
+
+    /// Ends a live pod (succeeded, failed, deleted); frees its node and tells the queue.
+    fn end_pod(&mut self, id: PodId, phase: PodPhase, kind: &str, extra: &str) -> Result<(), RunError> {
+        let now = self.queue.now();
+        let was_assigned = self.cluster.pod(id).is_assigned();
+        let node = self.cluster.pod(id).node;
+        let node = node.filter(|_| was_assigned);
+        if let Some(n) = node {
+            self.metrics.node_before(&self.cluster, n, now);
+        }
+        self.scheduler.queue.forget(id);
+        self.cluster.terminate(id, phase, now);
+        if let Some(n) = node {
+            self.metrics.node_after(&self.cluster, n);
+        }
+        self.metrics.pod_ended(phase);
+        let key = json_str(&self.cluster.pod(id).pod.key());
+        self.log(kind, &format!(",\"pod\":{key}{extra}"))?;
+        if was_assigned {
+            // AssignedPodDelete: resources were freed, so unschedulable pods may fit now.
+            if self.scheduler.queue.move_all_to_active_or_backoff(now) > 0 {
+                self.arm_flushes();
+                self.ensure_cycle();
+            }
+        }
+        Ok(())
+    }
+
+    fn set_node_down(&mut self, id: NodeId) -> Result<(), RunError> {
+        let now = self.queue.now();
+        let name = self.cluster.node(id).node.name.clone();
+        self.log("node_failed", &format!(",\"node\":{}", json_str(&name)))?;
+        let victims: Vec<PodId> = self.cluster.node(id).pods.clone();
+        for p in victims {
+            self.end_pod(p, PodPhase::Failed, "pod_failed", ",\"reason\":\"NodeFailure\"")?;
+        }
+        self.metrics.node_before(&self.cluster, id, now);
+        let n = self.cluster.node_mut(id);
+        n.ready = false;
+        n.failures += 1;
+        for effect in [TaintEffect::NoSchedule, TaintEffect::NoExecute] {
+            n.node.taints.push(Taint { key: TAINT_UNREACHABLE.into(), value: String::new(), effect, time_added: None });
+        }
+        self.metrics.node_after(&self.cluster, id);
+        Ok(())
+    }
+
+    fn set_node_up(&mut self, id: NodeId) -> Result<(), RunError> {
+        let now = self.queue.now();
+        self.metrics.node_before(&self.cluster, id, now);
+        let n = self.cluster.node_mut(id);
+        n.ready = true;
+        n.node.taints.retain(|t| t.key != TAINT_UNREACHABLE);
+        self.metrics.node_after(&self.cluster, id);
+        let name = self.cluster.node(id).node.name.clone();
+        self.log("node_recovered", &format!(",\"node\":{}", json_str(&name)))?;
+        // NodeUpdate (Ready / taints changed): unschedulable pods may fit now.
+        if self.scheduler.queue.move_all_to_active_or_backoff(now) > 0 {
+            self.arm_flushes();
+            self.ensure_cycle();
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, end_time: SimTime, opts: &RunOptions, started: std::time::Instant) -> Result<RunResult, RunError> {
+        self.metrics.finish(&self.cluster, end_time);
+        let trace_digest = std::mem::replace(&mut self.events_log, StreamFile::discard(false)).finish()?;
+        std::mem::replace(&mut self.timeseries, StreamFile::discard(false)).finish()?;
+        let summary = summary::build(self.scenario, &self.cluster, &self.metrics, end_time, trace_digest);
+        let wall = started.elapsed().as_secs_f64();
+        let stats = RunStats {
+            wall_clock_ms: wall * 1000.0,
+            events_processed: self.events_processed,
+            events_per_second: if wall > 0.0 { self.events_processed as f64 / wall } else { 0.0 },
+            peak_memory_bytes: peak_memory_bytes(),
+            kubesim_version: env!("CARGO_PKG_VERSION"),
+        };
+        if let Some(dir) = &opts.out_dir {
+            summary::write_all(dir, self.scenario, &self.cluster, &self.metrics, &summary, &stats)?;
+        }
+        Ok(RunResult { summary, cluster: self.cluster, stats })
+    }
+}
+
+/// Peak resident set size of this process (`VmHWM`), in bytes; 0 where unknown.
+pub fn peak_memory_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+/// Runs `scenario` with `opts`.
+pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, RunError> {
+    Simulation::new(scenario, opts)?.run(opts)
+}
+
+/// Runs `scenario` writing outputs to `out_dir`.
+pub fn run_to_dir(scenario: &Scenario, out_dir: &Path) -> Result<RunResult, RunError> {
+    run(scenario, &RunOptions { out_dir: Some(out_dir.to_path_buf()), check_invariants: false })
+}

@@ -1,0 +1,355 @@
+//! The scheduler: profiles of plugins, the scheduling queue, and the cycle of kube-scheduler's
+//! `schedule_one.go`.
+//!
+//! One cycle: filter nodes in node-tree order starting from a round-robin index until
+//! `numFeasibleNodesToFind` feasible nodes are found (adaptive `percentageOfNodesToScore`);
+//! a single feasible node is taken without scoring; otherwise each score plugin's
+//! normalised score (0..=100) is weighted and summed, and the best node is chosen by seeded
+//! reservoir sampling among equal totals (uniform, as upstream's `selectHost` up to v1.33).
+
+pub mod framework;
+pub mod plugins;
+pub mod queue;
+pub mod registry;
+#[cfg(test)]
+pub mod testing;
+
+use crate::cluster::{ClusterState, NodeId};
+use crate::engine::rng::SimRng;
+use crate::model::dist::below;
+use crate::model::pod::Pod;
+use framework::{Code, CycleState, FilterPlugin, MAX_NODE_SCORE, MIN_NODE_SCORE, ScorePlugin, Status};
+use queue::SchedulingQueue;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Upstream `minFeasibleNodesToFind`.
+pub const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
+/// Upstream `minFeasibleNodesPercentageToFind`.
+pub const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND: i64 = 5;
+
+/// A scheduling profile: the enabled plugins, their weights, and percentageOfNodesToScore.
+#[derive(Clone)]
+pub struct Profile {
+    /// `schedulerName`.
+    pub scheduler_name: String,
+    /// Filter plugins, in order.
+    pub filters: Vec<Arc<dyn FilterPlugin + Send + Sync>>,
+    /// Score plugins with their weights, in order.
+    pub scores: Vec<(Arc<dyn ScorePlugin + Send + Sync>, i64)>,
+    /// `percentageOfNodesToScore` (`None` or 0: adaptive).
+    pub percentage_of_nodes_to_score: Option<u32>,
+}
+
+impl Profile {
+    /// A profile with the named built-in plugins enabled at their default weights.
+    pub fn with_plugins(scheduler_name: &str, names: &[&str]) -> Result<Profile, String> {
+        let mut p = Profile { scheduler_name: scheduler_name.into(), filters: vec![], scores: vec![], percentage_of_nodes_to_score: None };
+        for name in names {
+            let entry = registry::build(name).ok_or_else(|| format!("unknown plugin {name:?}"))?;
+            if let Some(f) = entry.filter {
+                p.filters.push(f);
+            }
+            if let Some(s) = entry.score {
+                p.scores.push((s, registry::default_weight(name)));
+            }
+        }
+        Ok(p)
+    }
+
+    /// The default profile (the plugins built so far, with upstream's weights).
+    pub fn default_profile() -> Profile {
+        match Profile::with_plugins(crate::model::pod::DEFAULT_SCHEDULER_NAME, registry::BUILT_IN) {
+            Ok(p) => p,
+            Err(e) => unreachable!("the built-in plugin list is valid: {e}"),
+        }
+    }
+}
+
+/// `numFeasibleNodesToFind` from `schedule_one.go`.
+pub fn num_feasible_nodes_to_find(percentage: Option<u32>, num_all_nodes: usize) -> usize {
+    if num_all_nodes < MIN_FEASIBLE_NODES_TO_FIND {
+        return num_all_nodes;
+    }
+    let n = num_all_nodes as i64;
+    let mut pct = percentage.unwrap_or(0) as i64;
+    if pct == 0 {
+        pct = 50 - n / 125;
+        if pct < MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND {
+            pct = MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND;
+        }
+    }
+    let found = n * pct / 100;
+    if found < MIN_FEASIBLE_NODES_TO_FIND as i64 {
+        return MIN_FEASIBLE_NODES_TO_FIND;
+    }
+    found as usize
+}
+
+/// Why a pod could not be placed: the per-reason node counts of upstream's `FitError`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnosis {
+    /// Number of nodes in the cluster.
+    pub num_all_nodes: usize,
+    /// Reason → number of nodes that gave it.
+    pub reasons: BTreeMap<String, u32>,
+    /// True when some node failed only with resolvable (preemption could help) reasons.
+    pub any_resolvable: bool,
+}
+
+impl Diagnosis {
+    /// Upstream's message: `0/3 nodes are available: 1 Insufficient cpu, 2 node(s) ....`
+    pub fn message(&self) -> String {
+        let mut parts: Vec<String> = self.reasons.iter().map(|(r, c)| format!("{c} {r}")).collect();
+        parts.sort();
+        if parts.is_empty() {
+            format!("0/{} nodes are available.", self.num_all_nodes)
+        } else {
+            format!("0/{} nodes are available: {}.", self.num_all_nodes, parts.join(", "))
+        }
+    }
+}
+
+/// The outcome of one scheduling cycle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CycleOutcome {
+    /// The pod goes to this node.
+    Selected {
+        /// The chosen node.
+        node: NodeId,
+        /// Nodes examined by the filters.
+        examined: usize,
+        /// Feasible nodes found.
+        feasible: usize,
+        /// The chosen node's weighted total (None when it was the only feasible node).
+        total_score: Option<i64>,
+    },
+    /// No node fits.
+    Unschedulable(Diagnosis),
+    /// A plugin failed internally.
+    Error(String),
+}
+
+/// The scheduler: a profile, its queue, the round-robin start index and its RNG stream.
+pub struct Scheduler {
+    /// The profile in use.
+    pub profile: Profile,
+    /// The scheduling queue.
+    pub queue: SchedulingQueue,
+    next_start_node_index: usize,
+    rng: SimRng,
+}
+
+impl Scheduler {
+    /// A scheduler with an empty queue.
+    pub fn new(profile: Profile, rng: SimRng) -> Self {
+        Scheduler { profile, queue: SchedulingQueue::default(), next_start_node_index: 0, rng }
+    }
+
+    /// Runs one scheduling cycle for `pod` against `cluster` (read-only).
+    pub fn schedule_one(&mut self, cluster: &ClusterState, pod: &Pod) -> CycleOutcome {
+        let order = cluster.node_order();
+        let n = order.len();
+        if n == 0 {
+            return CycleOutcome::Unschedulable(Diagnosis {
+                num_all_nodes: 0,
+                reasons: BTreeMap::from([("no nodes available to schedule pods".to_string(), 0)]),
+                any_resolvable: false,
+            });
+        }
+        let mut state = CycleState::new();
+        let mut num_to_find = num_feasible_nodes_to_find(self.profile.percentage_of_nodes_to_score, n);
+        if self.profile.scores.is_empty() {
+            num_to_find = 1;
+        }
+        let start = self.next_start_node_index % n;
+        let mut feasible: Vec<NodeId> = Vec::with_capacity(num_to_find.min(n));
+        let mut reasons: BTreeMap<String, u32> = BTreeMap::new();
+        let mut any_resolvable = false;
+        let mut processed = 0;
+        for i in 0..n {
+            let id = order[(start + i) % n];
+            let node = cluster.node(id);
+            processed += 1;
+            let mut verdict = Status::success();
+            for f in &self.profile.filters {
+                let st = f.filter(&state, cluster, pod, node);
+                if !st.is_success() {
+                    verdict = st;
+                    break;
+                }
+            }
+            match verdict.code {
+                Code::Success => {
+                    feasible.push(id);
+                    if feasible.len() >= num_to_find {
+                        break;
+                    }
+                }
+                Code::Error => return CycleOutcome::Error(verdict.reasons.join("; ")),
+                code => {
+                    any_resolvable |= code == Code::Unschedulable;
+                    for r in verdict.reasons {
+                        *reasons.entry(r).or_insert(0) += 1;
+                    }
+                }
+            }
+        }
+        self.next_start_node_index = (start + processed) % n;
+        if feasible.is_empty() {
+            return CycleOutcome::Unschedulable(Diagnosis { num_all_nodes: n, reasons, any_resolvable });
+        }
+        if feasible.len() == 1 {
+            return CycleOutcome::Selected { node: feasible[0], examined: processed, feasible: 1, total_score: None };
+        }
+        let totals = match self.prioritize(&mut state, cluster, pod, &feasible) {
+            Ok(t) => t,
+            Err(e) => return CycleOutcome::Error(e),
+        };
+        let (best, total) = self.select_host(&feasible, &totals);
+        CycleOutcome::Selected { node: best, examined: processed, feasible: feasible.len(), total_score: Some(total) }
+    }
+
+    /// Runs PreScore, Score and NormalizeScore; returns the weighted totals per feasible node.
+    pub fn prioritize(
+        &self,
+        state: &mut CycleState,
+        cluster: &ClusterState,
+        pod: &Pod,
+        feasible: &[NodeId],
+    ) -> Result<Vec<i64>, String> {
+        let mut totals = vec![0i64; feasible.len()];
+        if self.profile.scores.is_empty() {
+            totals.iter_mut().for_each(|t| *t = 1);
+            return Ok(totals);
+        }
+        let mut scores = vec![0i64; feasible.len()];
+        for (plugin, weight) in &self.profile.scores {
+            let st = plugin.pre_score(state, cluster, pod, feasible);
+            match st.code {
+                Code::Skip => continue,
+                Code::Success => {}
+                _ => return Err(format!("{}: PreScore: {}", plugin.name(), st.reasons.join("; "))),
+            }
+            for (s, id) in scores.iter_mut().zip(feasible) {
+                *s = plugin
+                    .score(state, cluster, pod, cluster.node(*id))
+                    .map_err(|st| format!("{}: Score: {}", plugin.name(), st.reasons.join("; ")))?;
+            }
+            let st = plugin.normalize_scores(state, pod, &mut scores);
+            if !st.is_success() {
+                return Err(format!("{}: NormalizeScore: {}", plugin.name(), st.reasons.join("; ")));
+            }
+            for (t, s) in totals.iter_mut().zip(&scores) {
+                if !(MIN_NODE_SCORE..=MAX_NODE_SCORE).contains(s) {
+                    return Err(format!("{}: score {s} is outside [0, 100]", plugin.name()));
+                }
+                *t += s * weight;
+            }
+        }
+        Ok(totals)
+    }
+
+    /// Seeded reservoir sampling among the nodes with the highest total (upstream `selectHost`).
+    fn select_host(&mut self, feasible: &[NodeId], totals: &[i64]) -> (NodeId, i64) {
+        let mut best = feasible[0];
+        let mut max = totals[0];
+        let mut count = 1u64;
+        for (id, t) in feasible.iter().zip(totals).skip(1) {
+            if *t > max {
+                max = *t;
+                best = *id;
+                count = 1;
+            } else if *t == max {
+                count += 1;
+                if below(&mut self.rng, count) == 0 {
+                    best = *id;
+                }
+            }
+        }
+        (best, max)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::rng::stream;
+    use crate::model::node::Node;
+    use crate::model::resources::{CPU, MEMORY};
+    use testing::make_pod;
+
+    #[test]
+    fn feasible_nodes_to_find_follows_the_adaptive_percentage() {
+        let cases = [(99, 99), (100, 100), (200, 100), (250, 120), (1000, 420), (5000, 500), (6000, 300), (15000, 750)];
+        for (n, want) in cases {
+            assert_eq!(num_feasible_nodes_to_find(None, n), want, "N={n}");
+        }
+        assert_eq!(num_feasible_nodes_to_find(Some(100), 5000), 5000);
+        assert_eq!(num_feasible_nodes_to_find(Some(1), 5000), 100);
+    }
+
+    fn cluster(nodes: &[(&str, i64)]) -> ClusterState {
+        let mut c = ClusterState::new();
+        for (name, cpu) in nodes {
+            let mut n = testing::make_node(name, *cpu, 1 << 34, 110).node;
+            n.labels.insert("topology.kubernetes.io/zone".into(), "z".into());
+            c.add_node(Node { ..n }).unwrap();
+        }
+        c
+    }
+
+    #[test]
+    fn the_least_allocated_node_wins() {
+        let c = cluster(&[("small", 2000), ("big", 8000)]);
+        let mut s = Scheduler::new(Profile::default_profile(), stream(1, "s"));
+        let pod = make_pod("p", &[(CPU, 1000), (MEMORY, 1 << 20)]);
+        match s.schedule_one(&c, &pod) {
+            CycleOutcome::Selected { node, feasible, .. } => {
+                assert_eq!(c.node(node).node.name, "big");
+                assert_eq!(feasible, 2);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_unschedulable_pod_gets_upstreams_message() {
+        let c = cluster(&[("a", 1000), ("b", 1000)]);
+        let mut s = Scheduler::new(Profile::default_profile(), stream(1, "s"));
+        let pod = make_pod("p", &[(CPU, 4000)]);
+        match s.schedule_one(&c, &pod) {
+            CycleOutcome::Unschedulable(d) => assert_eq!(d.message(), "0/2 nodes are available: 2 Insufficient cpu."),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn ties_are_broken_by_the_seeded_rng_and_reach_every_best_node() {
+        let c = cluster(&[("a", 4000), ("b", 4000), ("c", 4000)]);
+        let pod = make_pod("p", &[(CPU, 1000)]);
+        let mut seen = std::collections::BTreeSet::new();
+        for seed in 0..30 {
+            let mut s = Scheduler::new(Profile::default_profile(), stream(seed, "s"));
+            if let CycleOutcome::Selected { node, .. } = s.schedule_one(&c, &pod) {
+                seen.insert(node);
+            }
+        }
+        assert_eq!(seen.len(), 3);
+    }
+
+    #[test]
+    fn nodes_are_visited_from_a_round_robin_start_index() {
+        let c = cluster(&[("a", 4000), ("b", 4000)]);
+        let profile = Profile { scores: vec![], ..Profile::default_profile() };
+        let mut s = Scheduler::new(profile, stream(1, "s"));
+        let pod = make_pod("p", &[(CPU, 1)]);
+        let picks: Vec<String> = (0..4)
+            .map(|_| match s.schedule_one(&c, &pod) {
+                CycleOutcome::Selected { node, .. } => c.node(node).node.name.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(picks, vec!["a", "b", "a", "b"]);
+    }
+}

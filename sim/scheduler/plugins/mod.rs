@@ -1,0 +1,7 @@
+//! The built-in scheduler plugins, one file each with its table-driven tests.
+
+pub mod node_affinity;
+pub mod node_name;
+pub mod node_resources_fit;
+pub mod node_unschedulable;
+pub mod taint_toleration;

@@ -1,0 +1,53 @@
+//! The registry: the one place that knows every built-in plugin by name, and the default
+//! profile with upstream's weights.
+
+use crate::scheduler::framework::{FilterPlugin, ScorePlugin};
+use crate::scheduler::plugins::{node_affinity, node_name, node_resources_fit, node_unschedulable, taint_toleration};
+use std::sync::Arc;
+
+/// A plugin's implementations of the extension points it supports.
+#[derive(Clone, Default)]
+pub struct PluginEntry {
+    /// The Filter implementation, if any.
+    pub filter: Option<Arc<dyn FilterPlugin + Send + Sync>>,
+    /// The Score implementation, if any.
+    pub score: Option<Arc<dyn ScorePlugin + Send + Sync>>,
+}
+
+/// Every built-in plugin name, in upstream's default-profile order.
+pub const BUILT_IN: &[&str] = &[
+    node_unschedulable::NAME,
+    node_name::NAME,
+    taint_toleration::NAME,
+    node_affinity::NAME,
+    node_resources_fit::NAME,
+];
+
+/// Builds the plugin `name` with default arguments; `None` for an unknown name.
+pub fn build(name: &str) -> Option<PluginEntry> {
+    Some(match name {
+        node_unschedulable::NAME => {
+            PluginEntry { filter: Some(Arc::new(node_unschedulable::NodeUnschedulable)), score: None }
+        }
+        node_name::NAME => PluginEntry { filter: Some(Arc::new(node_name::NodeName)), score: None },
+        taint_toleration::NAME => {
+            let p = Arc::new(taint_toleration::TaintToleration);
+            PluginEntry { filter: Some(p.clone()), score: Some(p) }
+        }
+        node_affinity::NAME => PluginEntry { filter: Some(Arc::new(node_affinity::NodeAffinity)), score: None },
+        node_resources_fit::NAME => {
+            let p = Arc::new(node_resources_fit::NodeResourcesFit::default());
+            PluginEntry { filter: Some(p.clone()), score: Some(p) }
+        }
+        _ => return None,
+    })
+}
+
+/// Upstream's default score weights for the plugins registered here.
+pub fn default_weight(name: &str) -> i64 {
+    match name {
+        taint_toleration::NAME => 3,
+        node_affinity::NAME => 2,
+        _ => 1,
+    }
+}
