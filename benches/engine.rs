@@ -69,8 +69,7 @@ fn hold(c: &mut Criterion) {
         });
 
         group.bench_function(BenchmarkId::new("binary_heap_baseline", n), |b| {
-            let mut heap: BinaryHeap<Reverse<(u64, u64, u32)>> =
-                BinaryHeap::with_capacity(initial.len() + 1);
+            let mut heap: BinaryHeap<Reverse<(u64, u64, u32)>> = BinaryHeap::with_capacity(initial.len() + 1);
             let mut seq = 0u64;
             for (i, &t) in initial.iter().enumerate() {
                 heap.push(Reverse((t, seq, i as u32)));

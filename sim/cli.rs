@@ -28,7 +28,9 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run one simulation and write its output folder.
-    #[command(after_help = "Examples:\n  kubesim run scenarios/quickstart.yaml\n  kubesim run scenarios/quickstart.yaml --seed 7 --out out/q7\n  kubesim run scenarios/quickstart.yaml --set cluster.nodePools[0].count=20 --set scheduler.name=most-allocated\n\nOutputs (in --out, default out/<scenario>): summary.json, pods.csv, nodes.csv, timeseries.csv, events.jsonl, run.json")]
+    #[command(
+        after_help = "Examples:\n  kubesim run scenarios/quickstart.yaml\n  kubesim run scenarios/quickstart.yaml --seed 7 --out out/q7\n  kubesim run scenarios/quickstart.yaml --set cluster.nodePools[0].count=20 --set scheduler.name=most-allocated\n\nOutputs (in --out, default out/<scenario>): summary.json, pods.csv, nodes.csv, timeseries.csv, events.jsonl, run.json"
+    )]
     Run {
         /// The scenario file.
         scenario: PathBuf,
@@ -49,7 +51,9 @@ enum Command {
         quiet: bool,
     },
     /// Check a scenario and everything it references, without running it.
-    #[command(after_help = "Examples:\n  kubesim validate scenarios/quickstart.yaml\n  kubesim validate my.yaml --set duration=2h")]
+    #[command(
+        after_help = "Examples:\n  kubesim validate scenarios/quickstart.yaml\n  kubesim validate my.yaml --set duration=2h"
+    )]
     Validate {
         /// The scenario file.
         scenario: PathBuf,

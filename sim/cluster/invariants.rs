@@ -8,6 +8,7 @@
 use crate::cluster::state::{ClusterState, NodeId, PodPhase};
 use crate::model::pod::HostPort;
 use crate::model::resources::Resources;
+use crate::scheduler::plugins::node_ports::conflicts;
 use std::collections::BTreeMap;
 
 /// The first invariant found broken, in words.
@@ -15,10 +16,13 @@ use std::collections::BTreeMap;
 #[error("invariant violated: {0}")]
 pub struct Violation(pub String);
 
+/// A node's aggregates recounted from its pods: requested, non-zero CPU, non-zero memory, host
+/// ports, pod ids.
+type Recount = (Resources, i64, i64, BTreeMap<HostPort, u32>, Vec<u32>);
+
 /// Checks every invariant of the cluster state.
 pub fn check(cluster: &ClusterState) -> Result<(), Violation> {
-    let mut expected: Vec<(Resources, i64, i64, BTreeMap<HostPort, u32>, Vec<u32>)> =
-        vec![Default::default(); cluster.nodes().len()];
+    let mut expected: Vec<Recount> = vec![Default::default(); cluster.nodes().len()];
     for (i, p) in cluster.pods().iter().enumerate() {
         if p.phase == PodPhase::Running && p.node.is_none() {
             return Err(Violation(format!("pod {} is Running without a node", p.pod.key())));
@@ -53,6 +57,13 @@ pub fn check(cluster: &ClusterState) -> Result<(), Violation> {
         }
         if node.used_ports != e.3 {
             return Err(Violation(format!("node {name}: used host ports differ from a recount")));
+        }
+        let ports: Vec<(&HostPort, &u32)> = node.used_ports.iter().collect();
+        for (i, (a, count)) in ports.iter().enumerate() {
+            let clash = **count > 1 || ports[i + 1..].iter().any(|(b, _)| conflicts(a, b));
+            if clash {
+                return Err(Violation(format!("node {name}: two pods bind host port {}/{}", a.protocol, a.port)));
+            }
         }
         let mut listed: Vec<u32> = node.pods.iter().map(|p| p.0).collect();
         listed.sort_unstable();

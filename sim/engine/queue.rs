@@ -152,10 +152,7 @@ impl<E> EventQueue<E> {
     #[inline]
     pub fn push(&mut self, at: SimTime, event: E) -> Result<u64, ScheduleError> {
         if at.0 < self.last {
-            return Err(ScheduleError::InThePast {
-                now: self.now(),
-                at,
-            });
+            return Err(ScheduleError::InThePast { now: self.now(), at });
         }
         Ok(self.push_unchecked(at.0, event))
     }
@@ -174,11 +171,7 @@ impl<E> EventQueue<E> {
         let seq = self.next_seq;
         self.next_seq = seq.wrapping_add(1);
         self.len += 1;
-        let item = Scheduled {
-            time: SimTime(time),
-            seq,
-            event,
-        };
+        let item = Scheduled { time: SimTime(time), seq, event };
         let diff = time ^ self.last;
         if diff == 0 {
             self.front.push_back(item);
@@ -323,31 +316,16 @@ struct QueueState<E> {
 
 impl<E: Serialize> Serialize for EventQueue<E> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut events: Vec<ScheduledRef<'_, E>> = self
-            .iter_unordered()
-            .map(|s| ScheduledRef {
-                time: s.time,
-                seq: s.seq,
-                event: &s.event,
-            })
-            .collect();
+        let mut events: Vec<ScheduledRef<'_, E>> =
+            self.iter_unordered().map(|s| ScheduledRef { time: s.time, seq: s.seq, event: &s.event }).collect();
         events.sort_unstable_by_key(|s| (s.time, s.seq));
-        QueueStateRef {
-            now: self.now(),
-            pushed_total: self.next_seq,
-            events,
-        }
-        .serialize(serializer)
+        QueueStateRef { now: self.now(), pushed_total: self.next_seq, events }.serialize(serializer)
     }
 }
 
 impl<'de, E: Deserialize<'de>> Deserialize<'de> for EventQueue<E> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let QueueState {
-            now,
-            pushed_total,
-            mut events,
-        } = QueueState::deserialize(deserializer)?;
+        let QueueState { now, pushed_total, mut events } = QueueState::deserialize(deserializer)?;
         let mut seqs: Vec<u64> = Vec::with_capacity(events.len());
         for s in &events {
             if s.time < now {
@@ -366,10 +344,7 @@ impl<'de, E: Deserialize<'de>> Deserialize<'de> for EventQueue<E> {
         }
         seqs.sort_unstable();
         if let Some(w) = seqs.windows(2).find(|w| w[0] == w[1]) {
-            return Err(D::Error::custom(format_args!(
-                "sequence number {} appears twice",
-                w[0]
-            )));
+            return Err(D::Error::custom(format_args!("sequence number {} appears twice", w[0])));
         }
         // Sorted insertion keeps equal times in increasing `seq` order inside every bucket.
         events.sort_unstable_by_key(|s| (s.time, s.seq));
@@ -396,9 +371,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn drain<E>(q: &mut EventQueue<E>) -> Vec<(u64, u64, E)> {
-        std::iter::from_fn(|| q.pop())
-            .map(|s| (s.time.0, s.seq, s.event))
-            .collect()
+        std::iter::from_fn(|| q.pop()).map(|s| (s.time.0, s.seq, s.event)).collect()
     }
 
     #[test]
@@ -406,14 +379,9 @@ mod tests {
         let mut q = EventQueue::new();
         for i in 0..10u32 {
             q.push(SimTime(100), i).expect("future push");
-            q.push(SimTime(50 + u64::from(i) * 1000), 100 + i)
-                .expect("future push");
+            q.push(SimTime(50 + u64::from(i) * 1000), 100 + i).expect("future push");
         }
-        let at_100: Vec<u32> = drain(&mut q)
-            .into_iter()
-            .filter(|&(t, _, _)| t == 100)
-            .map(|(_, _, e)| e)
-            .collect();
+        let at_100: Vec<u32> = drain(&mut q).into_iter().filter(|&(t, _, _)| t == 100).map(|(_, _, e)| e).collect();
         assert_eq!(at_100, (0..10).collect::<Vec<_>>());
     }
 
@@ -425,11 +393,7 @@ mod tests {
             assert_eq!(q.push(SimTime(t), i), Ok(i as u64));
         }
         let popped: Vec<(u64, u64)> = drain(&mut q).into_iter().map(|(t, s, _)| (t, s)).collect();
-        let mut expected: Vec<(u64, u64)> = times
-            .iter()
-            .enumerate()
-            .map(|(i, &t)| (t, i as u64))
-            .collect();
+        let mut expected: Vec<(u64, u64)> = times.iter().enumerate().map(|(i, &t)| (t, i as u64)).collect();
         expected.sort_unstable();
         assert_eq!(popped, expected);
         assert_eq!(q.now(), SimTime::MAX);
@@ -438,25 +402,13 @@ mod tests {
     #[test]
     fn pushing_into_the_past_is_an_error() {
         let mut q = EventQueue::new();
-        q.push(SimTime::ZERO + SimDuration::from_secs(9), "a")
-            .expect("future push");
+        q.push(SimTime::ZERO + SimDuration::from_secs(9), "a").expect("future push");
         let popped = q.pop().expect("one event");
         assert_eq!(popped.time, SimTime(9_000_000));
         assert_eq!(q.now(), SimTime(9_000_000));
-        let err = q
-            .push(SimTime(5_000_000), "b")
-            .expect_err("5s is before 9s");
-        assert_eq!(
-            err,
-            ScheduleError::InThePast {
-                now: SimTime(9_000_000),
-                at: SimTime(5_000_000)
-            }
-        );
-        assert_eq!(
-            err.to_string(),
-            "cannot schedule an event at 5s: the simulation is already at 9s"
-        );
+        let err = q.push(SimTime(5_000_000), "b").expect_err("5s is before 9s");
+        assert_eq!(err, ScheduleError::InThePast { now: SimTime(9_000_000), at: SimTime(5_000_000) });
+        assert_eq!(err.to_string(), "cannot schedule an event at 5s: the simulation is already at 9s");
         assert!(q.is_empty());
         assert_eq!(q.pushed_total(), 1, "a rejected push consumes no seq");
     }
@@ -524,18 +476,11 @@ mod tests {
         q.push_after(SimDuration::ZERO, 999);
         let json = serde_json::to_string(&q).expect("serialises");
         let mut restored: EventQueue<u64> = serde_json::from_str(&json).expect("deserialises");
-        assert_eq!(
-            serde_json::to_string(&restored).expect("serialises"),
-            json,
-            "canonical form"
-        );
+        assert_eq!(serde_json::to_string(&restored).expect("serialises"), json, "canonical form");
         assert_eq!(restored.now(), q.now());
         assert_eq!(restored.len(), q.len());
         assert_eq!(restored.pushed_total(), q.pushed_total());
-        assert_eq!(
-            restored.push(SimTime(600), 1000),
-            q.push(SimTime(600), 1000)
-        );
+        assert_eq!(restored.push(SimTime(600), 1000), q.push(SimTime(600), 1000));
         assert_eq!(drain(&mut restored), drain(&mut q.clone()));
     }
 

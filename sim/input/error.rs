@@ -25,7 +25,13 @@ impl InputError {
     }
 
     /// An error at a position, about a field.
-    pub fn at(file: impl Into<String>, line: u64, column: u64, field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn at(
+        file: impl Into<String>,
+        line: u64,
+        column: u64,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         let field = field.into();
         InputError {
             file: file.into(),

@@ -50,9 +50,7 @@ pub enum DurationError {
         input: String,
     },
     /// A unit was not one of the known ones (e.g. `5x`, `5S`).
-    #[error(
-        "invalid duration {input:?}: unknown unit {unit:?} (expected one of ns, us, µs, ms, s, m, h, d)"
-    )]
+    #[error("invalid duration {input:?}: unknown unit {unit:?} (expected one of ns, us, µs, ms, s, m, h, d)")]
     UnknownUnit {
         /// The rejected input.
         input: String,
@@ -72,9 +70,7 @@ pub enum DurationError {
         input: String,
     },
     /// The duration does not fit in a `u64` count of microseconds.
-    #[error(
-        "invalid duration {input:?}: too large (at most 18446744073709551615µs, about 584542 years)"
-    )]
+    #[error("invalid duration {input:?}: too large (at most 18446744073709551615µs, about 584542 years)")]
     Overflow {
         /// The rejected input.
         input: String,
@@ -141,17 +137,11 @@ pub fn parse_duration_micros(s: &str) -> Result<u64, DurationError> {
         }
         let unit_quanta = unit_nanos(unit)
             .map(|ns| ns * QUANTA_PER_NS)
-            .ok_or_else(|| DurationError::UnknownUnit {
-                input: input(),
-                unit: unit.to_owned(),
-            })?;
+            .ok_or_else(|| DurationError::UnknownUnit { input: input(), unit: unit.to_owned() })?;
 
         let mut whole: u128 = 0;
         for b in int_part.bytes() {
-            whole = whole
-                .checked_mul(10)
-                .and_then(|w| w.checked_add(u128::from(b - b'0')))
-                .ok_or_else(overflow)?;
+            whole = whole.checked_mul(10).and_then(|w| w.checked_add(u128::from(b - b'0'))).ok_or_else(overflow)?;
         }
         let mut component = whole.checked_mul(unit_quanta).ok_or_else(overflow)?;
         // Each fraction digit is worth a tenth of the previous one; digits
@@ -159,9 +149,7 @@ pub fn parse_duration_micros(s: &str) -> Result<u64, DurationError> {
         let mut place = unit_quanta;
         for b in frac_part.bytes() {
             place /= 10;
-            component = component
-                .checked_add(u128::from(b - b'0') * place)
-                .ok_or_else(overflow)?;
+            component = component.checked_add(u128::from(b - b'0') * place).ok_or_else(overflow)?;
         }
         total = total
             .checked_add(component)
@@ -192,12 +180,7 @@ impl std::str::FromStr for GoDuration {
 }
 
 /// Writes `whole` followed by the non-zero digits of a `digits`-digit fraction.
-fn write_with_fraction(
-    f: &mut fmt::Formatter<'_>,
-    whole: u64,
-    fraction: u64,
-    digits: usize,
-) -> fmt::Result {
+fn write_with_fraction(f: &mut fmt::Formatter<'_>, whole: u64, fraction: u64, digits: usize) -> fmt::Result {
     if fraction == 0 {
         return write!(f, "{whole}");
     }
@@ -251,9 +234,7 @@ impl GoDurationVisitor {
     /// Numbers go through the string parser: `0` is accepted, anything
     /// else fails with "missing unit" (or "must not be negative").
     fn number<E: serde::de::Error>(text: String) -> Result<GoDuration, E> {
-        parse_duration_micros(&text)
-            .map(GoDuration)
-            .map_err(E::custom)
+        parse_duration_micros(&text).map(GoDuration).map_err(E::custom)
     }
 }
 
@@ -300,9 +281,7 @@ mod tests {
         }
     }
 
-    fn deserialize<T: IntoDeserializer<'static, ValueError>>(
-        v: T,
-    ) -> Result<GoDuration, ValueError> {
+    fn deserialize<T: IntoDeserializer<'static, ValueError>>(v: T) -> Result<GoDuration, ValueError> {
         GoDuration::deserialize(v.into_deserializer())
     }
 
@@ -357,35 +336,20 @@ mod tests {
     fn malformed_durations_are_rejected_with_clear_messages() {
         let cases: &[(&str, &str)] = &[
             ("", "invalid duration \"\": empty string"),
-            (
-                "-5s",
-                "invalid duration \"-5s\": durations must not be negative",
-            ),
-            (
-                "10",
-                "missing unit in duration \"10\" (expected e.g. 10s, 5m, 1h30m, 250ms)",
-            ),
+            ("-5s", "invalid duration \"-5s\": durations must not be negative"),
+            ("10", "missing unit in duration \"10\" (expected e.g. 10s, 5m, 1h30m, 250ms)"),
             ("1h30", "missing unit in duration \"1h30\""),
             ("00", "missing unit in duration \"00\""),
-            (
-                "5x",
-                "invalid duration \"5x\": unknown unit \"x\" (expected one of ns, us, µs, ms, s, m, h, d)",
-            ),
+            ("5x", "invalid duration \"5x\": unknown unit \"x\" (expected one of ns, us, µs, ms, s, m, h, d)"),
             ("5S", "unknown unit \"S\""),
             ("5 s", "unknown unit \" s\""),
             ("5s ", "unknown unit \"s \""),
-            (
-                "s",
-                "invalid duration \"s\": expected a number before each unit",
-            ),
+            ("s", "invalid duration \"s\": expected a number before each unit"),
             (" 5s", "expected a number before each unit"),
             (".s", "expected a number before each unit"),
             ("1h.m", "expected a number before each unit"),
             ("+", "expected a number before each unit"),
-            (
-                "1..5s",
-                "invalid duration \"1..5s\": more than one decimal point",
-            ),
+            ("1..5s", "invalid duration \"1..5s\": more than one decimal point"),
             ("1.2.3s", "more than one decimal point"),
             ("-0", "durations must not be negative"),
             ("18446744073709551616us", "too large"),
@@ -394,10 +358,7 @@ mod tests {
         ];
         for &(input, expected) in cases {
             let message = err(input);
-            assert!(
-                message.contains(expected),
-                "{input:?}: {message:?} should contain {expected:?}"
-            );
+            assert!(message.contains(expected), "{input:?}: {message:?} should contain {expected:?}");
         }
     }
 
@@ -430,28 +391,10 @@ mod tests {
         assert_eq!(deserialize(0_i64).unwrap(), GoDuration(0));
         assert_eq!(deserialize(0.0_f64).unwrap(), GoDuration(0));
         let ten = deserialize(10_u64).unwrap_err().to_string();
-        assert_eq!(
-            ten,
-            "missing unit in duration \"10\" (expected e.g. 10s, 5m, 1h30m, 250ms)"
-        );
-        assert!(
-            deserialize(-5_i64)
-                .unwrap_err()
-                .to_string()
-                .contains("must not be negative")
-        );
-        assert!(
-            deserialize(1.5_f64)
-                .unwrap_err()
-                .to_string()
-                .contains("missing unit in duration \"1.5\"")
-        );
-        assert!(
-            deserialize("5x")
-                .unwrap_err()
-                .to_string()
-                .contains("unknown unit")
-        );
+        assert_eq!(ten, "missing unit in duration \"10\" (expected e.g. 10s, 5m, 1h30m, 250ms)");
+        assert!(deserialize(-5_i64).unwrap_err().to_string().contains("must not be negative"));
+        assert!(deserialize(1.5_f64).unwrap_err().to_string().contains("missing unit in duration \"1.5\""));
+        assert!(deserialize("5x").unwrap_err().to_string().contains("unknown unit"));
     }
 
     #[test]

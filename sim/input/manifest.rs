@@ -8,10 +8,10 @@
 //! `not-ready` / `unreachable` NoExecute tolerations (300 s).
 
 use crate::input::error::InputError;
+use crate::input::go_duration::GoDuration;
 use crate::input::go_duration::parse_duration_micros;
 use crate::input::yaml::{Document, parse_document, split_documents};
 use crate::model::dist::DurationDist;
-use crate::input::go_duration::GoDuration;
 use crate::model::node::{LABEL_HOSTNAME, Node, NodeImage, TAINT_NOT_READY, TAINT_UNREACHABLE};
 use crate::model::pod::{Container, HostPort, OwnerRef, Pod, PreemptionPolicy, RestartPolicy, RunModel};
 use crate::model::resources::{PODS, ResourceList};
@@ -267,6 +267,15 @@ pub struct NodeManifest {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct PriorityClassManifest {
+    /// `apiVersion`.
+    #[serde(default)]
+    pub api_version: String,
+    /// `kind`.
+    #[serde(default)]
+    pub kind: String,
+    /// `description`.
+    #[serde(default)]
+    pub description: String,
     /// `metadata`.
     #[serde(default)]
     pub metadata: ObjectMeta,
@@ -314,7 +323,13 @@ impl ManifestSet {
                     let p = parse_document::<NodeManifest>(&doc, file)?;
                     self.note_ignored("Node", &p.ignored);
                     let node = node_from_manifest(&p.value).map_err(|m| {
-                        InputError::at(file, doc.line_offset + 1, 1, "", format!("Node {:?}: {m}", p.value.metadata.name))
+                        InputError::at(
+                            file,
+                            doc.line_offset + 1,
+                            1,
+                            "",
+                            format!("Node {:?}: {m}", p.value.metadata.name),
+                        )
                     })?;
                     self.nodes.push(node);
                 }
@@ -328,7 +343,13 @@ impl ManifestSet {
                     self.note_ignored("PriorityClass", &p.ignored);
                     let name = p.value.metadata.name.clone();
                     if name.is_empty() {
-                        return Err(InputError::at(file, doc.line_offset + 1, 1, "metadata.name", "a PriorityClass needs a name"));
+                        return Err(InputError::at(
+                            file,
+                            doc.line_offset + 1,
+                            1,
+                            "metadata.name",
+                            "a PriorityClass needs a name",
+                        ));
                     }
                     self.priority_classes.insert(name, p.value);
                 }
@@ -405,7 +426,12 @@ pub fn node_from_manifest(m: &NodeManifest) -> Result<Node, String> {
         labels,
         taints: m.spec.taints.clone(),
         allocatable: alloc.to_resources(),
-        images: m.status.images.iter().map(|i| NodeImage { names: i.names.clone(), size_bytes: i.size_bytes }).collect(),
+        images: m
+            .status
+            .images
+            .iter()
+            .map(|i| NodeImage { names: i.names.clone(), size_bytes: i.size_bytes })
+            .collect(),
         unschedulable: m.spec.unschedulable,
     })
 }
@@ -436,7 +462,11 @@ fn convert_container(c: &ContainerManifest, init: bool, idx: usize) -> Result<Co
     let sidecar = match c.restart_policy.as_deref() {
         None => false,
         Some("Always") if init => true,
-        Some(other) => return Err(format!("container {idx}: restartPolicy {other:?} is only allowed as Always on an init container")),
+        Some(other) => {
+            return Err(format!(
+                "container {idx}: restartPolicy {other:?} is only allowed as Always on an init container"
+            ));
+        }
     };
     Ok(Container {
         name: c.name.clone(),
@@ -485,12 +515,23 @@ pub fn pod_from_manifest(m: &PodManifest, set: &ManifestSet) -> Result<Pod, Stri
     if m.spec.containers.is_empty() {
         return Err("spec.containers: a pod needs at least one container".into());
     }
-    let containers =
-        m.spec.containers.iter().enumerate().map(|(i, c)| convert_container(c, false, i)).collect::<Result<Vec<_>, _>>()?;
-    let init_containers =
-        m.spec.init_containers.iter().enumerate().map(|(i, c)| convert_container(c, true, i)).collect::<Result<Vec<_>, _>>()?;
+    let containers = m
+        .spec
+        .containers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| convert_container(c, false, i))
+        .collect::<Result<Vec<_>, _>>()?;
+    let init_containers = m
+        .spec
+        .init_containers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| convert_container(c, true, i))
+        .collect::<Result<Vec<_>, _>>()?;
     let (priority, class_policy) = set.resolve_priority(&m.spec)?;
-    let preemption_policy = parse_preemption_policy(m.spec.preemption_policy.as_deref())?.or(class_policy).unwrap_or_default();
+    let preemption_policy =
+        parse_preemption_policy(m.spec.preemption_policy.as_deref())?.or(class_policy).unwrap_or_default();
     let restart_policy = match m.spec.restart_policy.as_deref() {
         None | Some("Always") => RestartPolicy::Always,
         Some("OnFailure") => RestartPolicy::OnFailure,
@@ -517,7 +558,11 @@ pub fn pod_from_manifest(m: &PodManifest, set: &ManifestSet) -> Result<Pod, Stri
         priority,
         priority_class_name: m.spec.priority_class_name.clone(),
         preemption_policy,
-        scheduler_name: m.spec.scheduler_name.clone().unwrap_or_else(|| crate::model::pod::DEFAULT_SCHEDULER_NAME.into()),
+        scheduler_name: m
+            .spec
+            .scheduler_name
+            .clone()
+            .unwrap_or_else(|| crate::model::pod::DEFAULT_SCHEDULER_NAME.into()),
         containers,
         init_containers,
         overhead: m.spec.overhead.to_resources(),
@@ -612,7 +657,8 @@ spec:
         let e = set.add_text("kind: Node\nmetadata: {name: a}\n---\nkind: Frobnicator\n", "x.yaml").unwrap_err();
         assert_eq!(e.line, Some(4));
         assert!(e.message.contains("\"Frobnicator\" is not supported"), "{e}");
-        let e = set.add_text("kind: Node\nmetadata: {name: a}\nstatus:\n  capacity: {cpu: 2gi}\n", "y.yaml").unwrap_err();
+        let e =
+            set.add_text("kind: Node\nmetadata: {name: a}\nstatus:\n  capacity: {cpu: 2gi}\n", "y.yaml").unwrap_err();
         assert_eq!(e.line, Some(4));
         assert!(e.to_string().contains("status.capacity"), "{e}");
     }

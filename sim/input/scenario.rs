@@ -370,16 +370,20 @@ pub fn apply_override(doc: &mut serde_json::Value, assignment: &str) -> Result<(
     let value: serde_json::Value = if raw.trim().is_empty() {
         serde_json::Value::String(String::new())
     } else {
-        serde_saphyr::from_str(raw).map_err(|e| format!("--set {assignment:?}: the value is not valid YAML: {}", e.without_snippet()))?
+        serde_saphyr::from_str(raw)
+            .map_err(|e| format!("--set {assignment:?}: the value is not valid YAML: {}", e.without_snippet()))?
     };
     let mut cur = doc;
     for (i, seg) in segs.iter().enumerate() {
         let last = i + 1 == segs.len();
         cur = match cur {
             serde_json::Value::Array(items) => {
-                let idx: usize = seg.parse().map_err(|_| format!("--set {path}: `{seg}` is not an index into a list"))?;
+                let idx: usize =
+                    seg.parse().map_err(|_| format!("--set {path}: `{seg}` is not an index into a list"))?;
                 let len = items.len();
-                items.get_mut(idx).ok_or_else(|| format!("--set {path}: index {idx} is out of range (the list has {len} items)"))?
+                items
+                    .get_mut(idx)
+                    .ok_or_else(|| format!("--set {path}: index {idx} is out of range (the list has {len} items)"))?
             }
             serde_json::Value::Object(map) => map.entry(seg.clone()).or_insert(if last {
                 serde_json::Value::Null
@@ -411,7 +415,10 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, InputError> {
 pub fn load_str(text: &str, shown: &str, base_dir: &Path, overrides: &[String]) -> Result<Scenario, InputError> {
     let docs = split_documents(text);
     if docs.len() != 1 {
-        return Err(InputError::file(shown, format!("a scenario file holds exactly one YAML document, found {}", docs.len())));
+        return Err(InputError::file(
+            shown,
+            format!("a scenario file holds exactly one YAML document, found {}", docs.len()),
+        ));
     }
     let (text, shown_eff) = if overrides.is_empty() {
         (docs[0].text.to_string(), shown.to_string())
@@ -420,7 +427,8 @@ pub fn load_str(text: &str, shown: &str, base_dir: &Path, overrides: &[String]) 
         for o in overrides {
             apply_override(&mut value, o).map_err(|m| InputError::file(shown, m))?;
         }
-        let regenerated = serde_saphyr::to_string(&value).map_err(|e| InputError::file(shown, format!("cannot apply --set: {e}")))?;
+        let regenerated =
+            serde_saphyr::to_string(&value).map_err(|e| InputError::file(shown, format!("cannot apply --set: {e}")))?;
         (regenerated, format!("{shown} (after --set)"))
     };
     let doc = Document { line_offset: 0, text: std::borrow::Cow::Borrowed(&text) };
@@ -440,8 +448,15 @@ fn resolve(base_dir: &Path, rel: &str) -> PathBuf {
 fn pool_nodes(pool: &NodePoolSpec, file: &str, idx: usize) -> Result<Vec<Node>, InputError> {
     let field = format!("cluster.nodePools[{idx}]");
     if pool.count > limits::MAX_NODES {
-        return Err(InputError::file(file, format!("a pool of {} nodes exceeds the limit of {} (kubesim::limits::MAX_NODES)", pool.count, limits::MAX_NODES))
-            .with_field(format!("{field}.count")));
+        return Err(InputError::file(
+            file,
+            format!(
+                "a pool of {} nodes exceeds the limit of {} (kubesim::limits::MAX_NODES)",
+                pool.count,
+                limits::MAX_NODES
+            ),
+        )
+        .with_field(format!("{field}.count")));
     }
     if pool.name.is_empty() {
         return Err(InputError::file(file, "a node pool needs a name").with_field(format!("{field}.name")));
@@ -461,7 +476,14 @@ fn pool_nodes(pool: &NodePoolSpec, file: &str, idx: usize) -> Result<Vec<Node>, 
         if let Some(r) = &pool.region {
             labels.insert(LABEL_REGION.into(), r.clone());
         }
-        out.push(Node { name, labels, taints: pool.taints.clone(), allocatable: allocatable.clone(), images: vec![], unschedulable: false });
+        out.push(Node {
+            name,
+            labels,
+            taints: pool.taints.clone(),
+            allocatable: allocatable.clone(),
+            images: vec![],
+            unschedulable: false,
+        });
     }
     Ok(out)
 }
@@ -482,7 +504,12 @@ fn compile(
     base_dir: &Path,
 ) -> Result<Scenario, InputError> {
     if f.api_version.value != API_VERSION {
-        return Err(err_at(shown, &f.api_version, "apiVersion", format!("expected {API_VERSION:?}, got {:?}", f.api_version.value)));
+        return Err(err_at(
+            shown,
+            &f.api_version,
+            "apiVersion",
+            format!("expected {API_VERSION:?}, got {:?}", f.api_version.value),
+        ));
     }
     if f.kind.value != "Scenario" {
         return Err(err_at(shown, &f.kind, "kind", format!("expected \"Scenario\", got {:?}", f.kind.value)));
@@ -493,21 +520,39 @@ fn compile(
             shown,
             &f.duration,
             "duration",
-            format!("the run must last more than 0s and at most 10 years (kubesim::limits::MAX_RUN_DURATION_MICROS), got {}", f.duration.value),
+            format!(
+                "the run must last more than 0s and at most 10 years (kubesim::limits::MAX_RUN_DURATION_MICROS), got {}",
+                f.duration.value
+            ),
         ));
     }
     let end = SimTime(duration.0);
     let sample_period = SimDuration(f.metrics.sample_period.value.0);
     if sample_period.0 < limits::MIN_SAMPLE_PERIOD_MICROS {
-        return Err(err_at(shown, &f.metrics.sample_period, "metrics.samplePeriod", "the sample period must be at least 1ms"));
+        return Err(err_at(
+            shown,
+            &f.metrics.sample_period,
+            "metrics.samplePeriod",
+            "the sample period must be at least 1ms",
+        ));
     }
     // Manifests by path, then inline.
     let mut set = ManifestSet::default();
     for (i, rel) in f.cluster.manifests.iter().chain(&f.workloads.manifests).enumerate() {
         let path = resolve(base_dir, rel);
         let shown_path = path.display().to_string();
-        let text = read_file(&path, &shown_path)
-            .map_err(|e| if e.line.is_none() { InputError { field: Some(format!("manifests[{i}]")), file: original.to_string(), message: format!("{rel}: {}", e.message), ..e } } else { e })?;
+        let text = read_file(&path, &shown_path).map_err(|e| {
+            if e.line.is_none() {
+                InputError {
+                    field: Some(format!("manifests[{i}]")),
+                    file: original.to_string(),
+                    message: format!("{rel}: {}", e.message),
+                    ..e
+                }
+            } else {
+                e
+            }
+        })?;
         set.add_text(&text, &shown_path)?;
     }
     let mut ignored_fields: BTreeSet<String> = set.ignored.clone();
@@ -519,14 +564,18 @@ fn compile(
         nodes.extend(pool_nodes(pool, shown, i)?.into_iter().map(|n| (n, true)));
     }
     for (i, m) in f.cluster.nodes.iter().enumerate() {
-        let n = node_from_manifest(m).map_err(|e| InputError::file(shown, e).with_field(format!("cluster.nodes[{i}]")))?;
+        let n =
+            node_from_manifest(m).map_err(|e| InputError::file(shown, e).with_field(format!("cluster.nodes[{i}]")))?;
         nodes.push((n, !node_manifest_not_ready(m)));
     }
     for n in &set.nodes {
         nodes.push((n.clone(), true));
     }
     if nodes.len() as u64 > limits::MAX_NODES {
-        return Err(InputError::file(shown, format!("{} nodes exceed the limit of {} (kubesim::limits::MAX_NODES)", nodes.len(), limits::MAX_NODES)));
+        return Err(InputError::file(
+            shown,
+            format!("{} nodes exceed the limit of {} (kubesim::limits::MAX_NODES)", nodes.len(), limits::MAX_NODES),
+        ));
     }
     let mut names = BTreeSet::new();
     for (n, _) in &nodes {
@@ -539,26 +588,39 @@ fn compile(
         initial_pods.push(pod_from_manifest(m, &set).map_err(|e| InputError::file(origin.clone(), e))?);
     }
     for (i, m) in f.workloads.pods.iter().enumerate() {
-        initial_pods.push(pod_from_manifest(m, &set).map_err(|e| InputError::file(shown, e).with_field(format!("workloads.pods[{i}]")))?);
+        initial_pods.push(
+            pod_from_manifest(m, &set)
+                .map_err(|e| InputError::file(shown, e).with_field(format!("workloads.pods[{i}]")))?,
+        );
     }
     let mut arrivals = Vec::new();
     let mut gen_names = BTreeSet::new();
     for (i, a) in f.workloads.arrivals.iter().enumerate() {
         let field = format!("workloads.arrivals[{i}]");
         if a.name.is_empty() || !gen_names.insert(a.name.clone()) {
-            return Err(InputError::file(shown, "each arrival generator needs a unique, non-empty name").with_field(format!("{field}.name")));
+            return Err(InputError::file(shown, "each arrival generator needs a unique, non-empty name")
+                .with_field(format!("{field}.name")));
         }
         if a.count.is_some_and(|c| c > limits::MAX_PODS_PER_GENERATOR) {
-            return Err(InputError::file(shown, format!("count exceeds the limit of {} pods per generator (kubesim::limits::MAX_PODS_PER_GENERATOR)", limits::MAX_PODS_PER_GENERATOR)).with_field(format!("{field}.count")));
+            return Err(InputError::file(
+                shown,
+                format!(
+                    "count exceeds the limit of {} pods per generator (kubesim::limits::MAX_PODS_PER_GENERATOR)",
+                    limits::MAX_PODS_PER_GENERATOR
+                ),
+            )
+            .with_field(format!("{field}.count")));
         }
         if a.inter_arrival.mean_micros() < 1.0 {
-            return Err(InputError::file(shown, "the mean inter-arrival time must be at least 1us").with_field(format!("{field}.interArrival")));
+            return Err(InputError::file(shown, "the mean inter-arrival time must be at least 1us")
+                .with_field(format!("{field}.interArrival")));
         }
         let mut tm = a.template.clone();
         if tm.metadata.name.is_empty() {
             tm.metadata.name = a.name.clone();
         }
-        let mut template = pod_from_manifest(&tm, &set).map_err(|e| InputError::file(shown, e).with_field(format!("{field}.template")))?;
+        let mut template = pod_from_manifest(&tm, &set)
+            .map_err(|e| InputError::file(shown, e).with_field(format!("{field}.template")))?;
         if a.run_duration.is_some() {
             template.run.run_duration = a.run_duration.clone();
         }
@@ -567,21 +629,44 @@ fn compile(
         }
         let start = SimTime(a.start.as_ref().map(|d| d.0).unwrap_or(0));
         let stop = a.stop.as_ref().map(|d| SimTime(d.0)).unwrap_or(end);
-        arrivals.push(Arrival { name: a.name.clone(), inter_arrival: a.inter_arrival.clone(), count: a.count, start, stop, template });
+        arrivals.push(Arrival {
+            name: a.name.clone(),
+            inter_arrival: a.inter_arrival.clone(),
+            count: a.count,
+            start,
+            stop,
+            template,
+        });
     }
     let mut timeline = Vec::new();
     for (i, e) in f.timeline.iter().enumerate() {
         let field = format!("timeline[{i}]");
         let at = SimTime(e.at.value.0);
         if at > end {
-            return Err(err_at(shown, &e.at, &format!("{field}.at"), format!("{} is after the end of the run ({})", e.at.value, f.duration.value)));
+            return Err(err_at(
+                shown,
+                &e.at,
+                &format!("{field}.at"),
+                format!("{} is after the end of the run ({})", e.at.value, f.duration.value),
+            ));
         }
-        let set_count = [e.add_pod.is_some(), e.apply.is_some(), e.delete_pod.is_some(), e.fail_node.is_some(), e.recover_node.is_some()]
-            .iter()
-            .filter(|b| **b)
-            .count();
+        let set_count = [
+            e.add_pod.is_some(),
+            e.apply.is_some(),
+            e.delete_pod.is_some(),
+            e.fail_node.is_some(),
+            e.recover_node.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
         if set_count != 1 {
-            return Err(err_at(shown, &e.at, &field, "each timeline entry needs exactly one action: addPod, apply, deletePod, failNode or recoverNode"));
+            return Err(err_at(
+                shown,
+                &e.at,
+                &field,
+                "each timeline entry needs exactly one action: addPod, apply, deletePod, failNode or recoverNode",
+            ));
         }
         let node_ref = |s: &Spanned<String>, what: &str| -> Result<String, InputError> {
             if names.contains(&s.value) {
@@ -596,11 +681,17 @@ fn compile(
         } else if let Some(rel) = &e.apply {
             let path = resolve(base_dir, rel);
             let shown_path = path.display().to_string();
-            let text = read_file(&path, &shown_path).map_err(|x| err_at(shown, &e.at, &format!("{field}.apply"), format!("{rel}: {}", x.message)))?;
+            let text = read_file(&path, &shown_path)
+                .map_err(|x| err_at(shown, &e.at, &format!("{field}.apply"), format!("{rel}: {}", x.message)))?;
             let mut extra = ManifestSet { priority_classes: set.priority_classes.clone(), ..Default::default() };
             extra.add_text(&text, &shown_path)?;
             if !extra.nodes.is_empty() {
-                return Err(err_at(shown, &e.at, &format!("{field}.apply"), "applying Node manifests on the timeline is not supported yet; list them under cluster"));
+                return Err(err_at(
+                    shown,
+                    &e.at,
+                    &format!("{field}.apply"),
+                    "applying Node manifests on the timeline is not supported yet; list them under cluster",
+                ));
             }
             ignored_fields.extend(extra.ignored.iter().cloned());
             for (m, origin) in &extra.pods {
@@ -622,7 +713,8 @@ fn compile(
         Some(nf) => {
             for (i, p) in nf.pools.iter().enumerate() {
                 if !f.cluster.node_pools.iter().any(|x| &x.name == p) {
-                    return Err(InputError::file(shown, format!("no node pool is named {p:?}")).with_field(format!("faults.nodeFailures.pools[{i}]")));
+                    return Err(InputError::file(shown, format!("no node pool is named {p:?}"))
+                        .with_field(format!("faults.nodeFailures.pools[{i}]")));
                 }
             }
             let chosen = nodes
@@ -630,16 +722,25 @@ fn compile(
                 .filter(|(n, _)| nf.pools.is_empty() || n.labels.get(LABEL_POOL).is_some_and(|p| nf.pools.contains(p)))
                 .map(|(n, _)| n.name.clone())
                 .collect();
-            Some(NodeFailureModel { time_to_failure: nf.time_to_failure.clone(), time_to_recover: nf.time_to_recover.clone(), nodes: chosen })
+            Some(NodeFailureModel {
+                time_to_failure: nf.time_to_failure.clone(),
+                time_to_recover: nf.time_to_recover.clone(),
+                nodes: chosen,
+            })
         }
     };
     if !crate::run::schedulers::is_known(&f.scheduler.name) {
-        return Err(InputError::file(shown, format!("unknown scheduler {:?} (known: {})", f.scheduler.name, crate::run::schedulers::NAMES.join(", "))).with_field("scheduler.name"));
+        return Err(InputError::file(
+            shown,
+            format!("unknown scheduler {:?} (known: {})", f.scheduler.name, crate::run::schedulers::NAMES.join(", ")),
+        )
+        .with_field("scheduler.name"));
     }
     if let Some(p) = f.scheduler.percentage_of_nodes_to_score
         && p > 100
     {
-        return Err(InputError::file(shown, format!("percentageOfNodesToScore must be within 0..100, got {p}")).with_field("scheduler.percentageOfNodesToScore"));
+        return Err(InputError::file(shown, format!("percentageOfNodesToScore must be within 0..100, got {p}"))
+            .with_field("scheduler.percentageOfNodesToScore"));
     }
     let name = f.metadata.name.clone().unwrap_or_else(|| {
         Path::new(original).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "scenario".into())

@@ -17,8 +17,7 @@ pub struct Document<'a> {
 }
 
 fn is_marker(line: &str, marker: &str) -> bool {
-    line.strip_prefix(marker)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r']))
+    line.strip_prefix(marker).is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r']))
 }
 
 fn is_blank(text: &str) -> bool {
@@ -37,7 +36,6 @@ pub fn split_documents<'a>(text: &'a str) -> Vec<Document<'a>> {
     let mut start_line = 0u64;
     let mut blank_first = false;
     let mut pos = 0usize;
-    let mut line_no = 0u64;
     let push = |docs: &mut Vec<Document<'a>>, from: usize, to: usize, line: u64, blank: bool| {
         let slice = &text[from..to];
         if is_blank(if blank { slice.get(3..).unwrap_or("") } else { slice }) {
@@ -53,7 +51,8 @@ pub fn split_documents<'a>(text: &'a str) -> Vec<Document<'a>> {
         };
         docs.push(Document { line_offset: line, text });
     };
-    for line in text.split_inclusive('\n') {
+    for (line_no, line) in text.split_inclusive('\n').enumerate() {
+        let line_no = line_no as u64;
         let bare = line.trim_end_matches(['\n', '\r']);
         if is_marker(bare, "---") {
             push(&mut docs, start_byte, pos, start_line, blank_first);
@@ -67,7 +66,6 @@ pub fn split_documents<'a>(text: &'a str) -> Vec<Document<'a>> {
             blank_first = false;
         }
         pos += line.len();
-        line_no += 1;
     }
     push(&mut docs, start_byte, text.len(), start_line, blank_first);
     docs
@@ -114,8 +112,17 @@ fn generic_path(path: &str) -> String {
     out
 }
 
-/// Rewrites `a.b.0.c` as `a.b[0].c`.
+/// Fields read through serde-saphyr's `Spanned` wrapper, whose own inner field `value` must not
+/// show in an error's field path.
+const SPANNED_FIELDS: &[&str] =
+    &["apiVersion", "kind", "duration", "at", "samplePeriod", "deletePod", "failNode", "recoverNode"];
+
+/// Rewrites `a.b.0.c` as `a.b[0].c` (and drops the `.value` of a `Spanned` field).
 fn display_path(path: &str) -> String {
+    let path = match path.strip_suffix(".value") {
+        Some(rest) if SPANNED_FIELDS.iter().any(|f| rest == *f || rest.ends_with(&format!(".{f}"))) => rest,
+        _ => path,
+    };
     let mut out = String::new();
     for seg in path.split('.') {
         if seg.chars().all(|c| c.is_ascii_digit()) && !seg.is_empty() {
@@ -260,7 +267,9 @@ mod tests {
         let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for (i, c) in "bcdefghij".chars().enumerate() {
             let prev = (b'a' + i as u8) as char;
-            text.push_str(&format!("{c}: &{c} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+            text.push_str(&format!(
+                "{c}: &{c} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+            ));
         }
         let docs = split_documents(&text);
         let r = parse_document::<serde_json::Value>(&docs[0], "bomb.yaml");

@@ -59,25 +59,13 @@ impl Node {
             .or_else(|| self.labels.get(LABEL_REGION_BETA))
             .map(String::as_str)
             .unwrap_or("");
-        let zone = self
-            .labels
-            .get(LABEL_ZONE)
-            .or_else(|| self.labels.get(LABEL_ZONE_BETA))
-            .map(String::as_str)
-            .unwrap_or("");
-        if region.is_empty() && zone.is_empty() {
-            String::new()
-        } else {
-            format!("{region}:\x00:{zone}")
-        }
+        let zone =
+            self.labels.get(LABEL_ZONE).or_else(|| self.labels.get(LABEL_ZONE_BETA)).map(String::as_str).unwrap_or("");
+        if region.is_empty() && zone.is_empty() { String::new() } else { format!("{region}:\x00:{zone}") }
     }
 
     /// The zone label value (empty when unset), for reports.
     pub fn zone(&self) -> &str {
-        self.labels
-            .get(LABEL_ZONE)
-            .or_else(|| self.labels.get(LABEL_ZONE_BETA))
-            .map(String::as_str)
-            .unwrap_or("")
+        self.labels.get(LABEL_ZONE).or_else(|| self.labels.get(LABEL_ZONE_BETA)).map(String::as_str).unwrap_or("")
     }
 }

@@ -143,12 +143,8 @@ impl Pod {
         let nz = pod_requests(&self.containers, &self.init_containers, &self.overhead, true);
         self.non_zero_cpu_millis = nz.cpu_millis;
         self.non_zero_memory_bytes = nz.memory_bytes;
-        self.host_ports = self
-            .init_containers
-            .iter()
-            .chain(&self.containers)
-            .flat_map(|c| c.host_ports.iter().cloned())
-            .collect();
+        self.host_ports =
+            self.init_containers.iter().chain(&self.containers).flat_map(|c| c.host_ports.iter().cloned()).collect();
     }
 
     /// True when the pod requests nothing at all (a best-effort pod for scoring purposes).

@@ -56,9 +56,7 @@ pub enum QuantityError {
         input: String,
     },
     /// The input had no digits before its suffix (e.g. `Ki`, `abc`).
-    #[error(
-        "invalid quantity {input:?}: missing number (a quantity starts with digits, e.g. 500m, 1.5Gi, 2)"
-    )]
+    #[error("invalid quantity {input:?}: missing number (a quantity starts with digits, e.g. 500m, 1.5Gi, 2)")]
     MissingNumber {
         /// The rejected input.
         input: String,
@@ -117,9 +115,7 @@ pub enum QuantityError {
         input: String,
     },
     /// Converting the quantity to a 64-bit integer overflowed.
-    #[error(
-        "quantity {quantity:?} is out of range: its {conversion} does not fit in a signed 64-bit integer"
-    )]
+    #[error("quantity {quantity:?} is out of range: its {conversion} does not fit in a signed 64-bit integer")]
     Overflow {
         /// The quantity, formatted canonically.
         quantity: String,
@@ -184,13 +180,7 @@ impl Quantity {
     /// Builds `±mantissa × 10^exp10 × 2^exp2` in normalized form.
     fn new(negative: bool, mantissa: u128, exp10: i64, exp2: i64, format: Format) -> Quantity {
         if mantissa == 0 {
-            return Quantity {
-                negative: false,
-                mantissa: 0,
-                twos: 0,
-                fives: 0,
-                format,
-            };
+            return Quantity { negative: false, mantissa: 0, twos: 0, fives: 0, format };
         }
         let mut mantissa = mantissa;
         let mut twos = exp10.saturating_add(exp2);
@@ -202,13 +192,7 @@ impl Quantity {
             mantissa /= 5;
             fives = fives.saturating_add(1);
         }
-        Quantity {
-            negative,
-            mantissa,
-            twos,
-            fives,
-            format,
-        }
+        Quantity { negative, mantissa, twos, fives, format }
     }
 
     /// Builds the quantity equal to an integer.
@@ -242,16 +226,12 @@ impl Quantity {
     /// # Errors
     /// [`QuantityError::Overflow`] if the result does not fit in an `i64`.
     pub fn milli_value(&self) -> Result<i64, QuantityError> {
-        self.ceil_scaled(3)
-            .ok_or_else(|| self.overflow("milli-value"))
+        self.ceil_scaled(3).ok_or_else(|| self.overflow("milli-value"))
     }
 
     /// The overflow error for this quantity.
     fn overflow(&self, conversion: &'static str) -> QuantityError {
-        QuantityError::Overflow {
-            quantity: self.to_string(),
-            conversion,
-        }
+        QuantityError::Overflow { quantity: self.to_string(), conversion }
     }
 
     /// `ceil(self × 10^scale10)` as an `i64`, or `None` on overflow.
@@ -304,10 +284,7 @@ struct MantissaAcc {
 
 impl MantissaAcc {
     fn new() -> MantissaAcc {
-        MantissaAcc {
-            digits: BigUint::from_u128(0),
-            pending_zeros: 0,
-        }
+        MantissaAcc { digits: BigUint::from_u128(0), pending_zeros: 0 }
     }
 
     /// Appends one digit; returns `None` if the number gets unreasonably long.
@@ -318,8 +295,7 @@ impl MantissaAcc {
             }
             return Some(());
         }
-        self.digits
-            .mul_pow_bounded(10, self.pending_zeros.checked_add(1)?, MAX_LIMBS)?;
+        self.digits.mul_pow_bounded(10, self.pending_zeros.checked_add(1)?, MAX_LIMBS)?;
         self.digits.add_small(u32::from(digit));
         self.pending_zeros = 0;
         Some(())
@@ -359,21 +335,15 @@ pub fn parse_quantity(s: &str) -> Result<Quantity, QuantityError> {
 
     let too_precise = || QuantityError::TooPrecise { input: input() };
     let mut acc = MantissaAcc::new();
-    let int_end = rest
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(rest.len());
+    let int_end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
     let (int_part, mut rest) = rest.split_at_checked(int_end).ok_or_else(too_precise)?;
     for b in int_part.bytes() {
         acc.push(b - b'0').ok_or_else(too_precise)?;
     }
     let mut frac_len: usize = 0;
     if let Some(after_dot) = rest.strip_prefix('.') {
-        let frac_end = after_dot
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(after_dot.len());
-        let (frac_part, after) = after_dot
-            .split_at_checked(frac_end)
-            .ok_or_else(too_precise)?;
+        let frac_end = after_dot.find(|c: char| !c.is_ascii_digit()).unwrap_or(after_dot.len());
+        let (frac_part, after) = after_dot.split_at_checked(frac_end).ok_or_else(too_precise)?;
         for b in frac_part.bytes() {
             acc.push(b - b'0').ok_or_else(too_precise)?;
         }
@@ -390,11 +360,8 @@ pub fn parse_quantity(s: &str) -> Result<Quantity, QuantityError> {
     let (suffix_exp10, exp2, format) = parse_suffix(s, rest)?;
     let out_of_range = || QuantityError::ExponentOutOfRange { input: input() };
     let frac_len = i64::try_from(frac_len).map_err(|_| out_of_range())?;
-    let exp10 = acc
-        .pending_zeros
-        .checked_sub(frac_len)
-        .and_then(|e| e.checked_add(suffix_exp10))
-        .ok_or_else(out_of_range)?;
+    let exp10 =
+        acc.pending_zeros.checked_sub(frac_len).and_then(|e| e.checked_add(suffix_exp10)).ok_or_else(out_of_range)?;
     // digits = mantissa × 2^twos × 5^fives, so the value is
     // mantissa × 10^(exp10 + fives) × 2^(exp2 + twos - fives).
     let (mantissa, twos, fives) = acc.finish().ok_or_else(too_precise)?;
@@ -431,25 +398,15 @@ fn parse_suffix(input: &str, suffix: &str) -> Result<(i64, i64, Format), Quantit
         "Pi" => binary(50),
         "Ei" => binary(60),
         _ => match suffix.strip_prefix(['e', 'E']) {
-            Some(exponent) => Ok((
-                parse_exponent(input, suffix, exponent)?,
-                0,
-                Format::DecimalExponent,
-            )),
-            None => Err(QuantityError::UnknownSuffix {
-                input: input.to_owned(),
-                suffix: suffix.to_owned(),
-            }),
+            Some(exponent) => Ok((parse_exponent(input, suffix, exponent)?, 0, Format::DecimalExponent)),
+            None => Err(QuantityError::UnknownSuffix { input: input.to_owned(), suffix: suffix.to_owned() }),
         },
     }
 }
 
 /// Parses the signed whole number after `e`/`E`.
 fn parse_exponent(input: &str, suffix: &str, exponent: &str) -> Result<i64, QuantityError> {
-    let invalid = || QuantityError::InvalidExponent {
-        input: input.to_owned(),
-        exponent: suffix.to_owned(),
-    };
+    let invalid = || QuantityError::InvalidExponent { input: input.to_owned(), exponent: suffix.to_owned() };
     let (negative, digits) = match exponent.strip_prefix('-') {
         Some(d) => (true, d),
         None => (false, exponent.strip_prefix('+').unwrap_or(exponent)),
@@ -463,9 +420,7 @@ fn parse_exponent(input: &str, suffix: &str, exponent: &str) -> Result<i64, Quan
             .checked_mul(10)
             .and_then(|v| v.checked_add(i64::from(b - b'0')))
             .filter(|v| *v <= MAX_WRITTEN_EXPONENT)
-            .ok_or_else(|| QuantityError::ExponentOutOfRange {
-                input: input.to_owned(),
-            })?;
+            .ok_or_else(|| QuantityError::ExponentOutOfRange { input: input.to_owned() })?;
     }
     Ok(if negative { -value } else { value })
 }
@@ -503,9 +458,7 @@ pub fn parse_bytes(s: &str) -> Result<i64, QuantityError> {
 fn parse_non_negative(s: &str) -> Result<Quantity, QuantityError> {
     let q = parse_quantity(s)?;
     if q.is_negative() {
-        return Err(QuantityError::Negative {
-            input: s.to_owned(),
-        });
+        return Err(QuantityError::Negative { input: s.to_owned() });
     }
     Ok(q)
 }
@@ -777,11 +730,7 @@ impl BigUint {
                 // already reported as a remainder.
                 return inexact;
             }
-            let (d, k) = if left >= chunk_exp {
-                (chunk, chunk_exp)
-            } else {
-                (base, 1)
-            };
+            let (d, k) = if left >= chunk_exp { (chunk, chunk_exp) } else { (base, 1) };
             inexact |= self.div_small(d) != 0;
             left -= k;
         }
@@ -897,13 +846,7 @@ mod tests {
             e.to_string(),
             "quantity \"8Ei\" is out of range: its value does not fit in a signed 64-bit integer"
         );
-        assert!(
-            q("9223372036854775808")
-                .value()
-                .unwrap_err()
-                .to_string()
-                .contains("out of range")
-        );
+        assert!(q("9223372036854775808").value().unwrap_err().to_string().contains("out of range"));
         assert_eq!(q("-9223372036854775808").value(), Ok(i64::MIN));
         assert_eq!(q("9223372036854775807").value(), Ok(i64::MAX));
     }
@@ -927,16 +870,10 @@ mod tests {
             ("", "invalid quantity \"\": empty string"),
             (" 1", "invalid quantity \" 1\": whitespace is not allowed"),
             ("1 ", "invalid quantity \"1 \": whitespace is not allowed"),
-            (
-                "1.2.3",
-                "invalid quantity \"1.2.3\": more than one decimal point",
-            ),
+            ("1.2.3", "invalid quantity \"1.2.3\": more than one decimal point"),
             ("Ki", "invalid quantity \"Ki\": missing number"),
             ("1e", "invalid quantity \"1e\": invalid exponent \"e\""),
-            (
-                "1e1.5",
-                "invalid quantity \"1e1.5\": invalid exponent \"e1.5\"",
-            ),
+            ("1e1.5", "invalid quantity \"1e1.5\": invalid exponent \"e1.5\""),
             ("--1", "invalid quantity \"--1\": more than one sign"),
             ("1KI", "unknown suffix \"KI\""),
             (".", "invalid quantity \".\": missing number"),
@@ -946,17 +883,11 @@ mod tests {
             ("1Ex", "invalid exponent \"Ex\""),
             ("1m2", "unknown suffix \"m2\""),
             ("1e9999999999", "exponent out of range"),
-            (
-                "12345678901234567890123456789012345678901",
-                "too many significant digits",
-            ),
+            ("12345678901234567890123456789012345678901", "too many significant digits"),
         ];
         for &(input, expected) in cases {
             let message = err(input);
-            assert!(
-                message.contains(expected),
-                "{input:?}: {message:?} should contain {expected:?}"
-            );
+            assert!(message.contains(expected), "{input:?}: {message:?} should contain {expected:?}");
         }
     }
 
@@ -968,12 +899,7 @@ mod tests {
         assert_eq!(q("1e-1000000").value(), Ok(1));
         assert_eq!(q("-1e-1000000").value(), Ok(0));
         assert!(q("1e1000000").value().is_err());
-        for edge in [
-            "1e-1000000000",
-            "-1e1000000000",
-            "1e999999999",
-            "1.5e-999999999",
-        ] {
+        for edge in ["1e-1000000000", "-1e1000000000", "1e999999999", "1.5e-999999999"] {
             let parsed = q(edge);
             assert_eq!(q(&parsed.to_string()), parsed, "{edge:?} round trips");
         }
@@ -1037,16 +963,8 @@ mod tests {
         assert_eq!(parse_cpu_millis("2"), Ok(2000));
         assert_eq!(parse_bytes("1Gi"), Ok(1 << 30));
         assert_eq!(parse_bytes("1.5"), Ok(2));
-        assert_eq!(
-            parse_cpu_millis("-1").unwrap_err().to_string(),
-            "invalid quantity \"-1\": must not be negative"
-        );
-        assert!(
-            parse_bytes("-1Mi")
-                .unwrap_err()
-                .to_string()
-                .contains("must not be negative")
-        );
+        assert_eq!(parse_cpu_millis("-1").unwrap_err().to_string(), "invalid quantity \"-1\": must not be negative");
+        assert!(parse_bytes("-1Mi").unwrap_err().to_string().contains("must not be negative"));
         assert!(parse_bytes("8Ei").is_err());
         assert!(parse_cpu_millis("2gi").is_err());
     }
@@ -1060,38 +978,25 @@ mod tests {
 
     #[test]
     fn deserialize_accepts_strings_integers_and_floats() {
-        let from_str =
-            Quantity::deserialize(IntoDeserializer::<ValueError>::into_deserializer("1.5Gi"))
-                .unwrap();
+        let from_str = Quantity::deserialize(IntoDeserializer::<ValueError>::into_deserializer("1.5Gi")).unwrap();
         assert_eq!(from_str.value(), Ok(1_610_612_736));
-        let from_int =
-            Quantity::deserialize(IntoDeserializer::<ValueError>::into_deserializer(-4_i64))
-                .unwrap();
+        let from_int = Quantity::deserialize(IntoDeserializer::<ValueError>::into_deserializer(-4_i64)).unwrap();
         assert_eq!(from_int.value(), Ok(-4));
-        let from_u64 =
-            Quantity::deserialize(IntoDeserializer::<ValueError>::into_deserializer(u64::MAX))
-                .unwrap();
+        let from_u64 = Quantity::deserialize(IntoDeserializer::<ValueError>::into_deserializer(u64::MAX)).unwrap();
         assert_eq!(from_u64, q("18446744073709551615"));
-        let from_float =
-            Quantity::deserialize(IntoDeserializer::<ValueError>::into_deserializer(0.25_f64))
-                .unwrap();
+        let from_float = Quantity::deserialize(IntoDeserializer::<ValueError>::into_deserializer(0.25_f64)).unwrap();
         assert_eq!(from_float.milli_value(), Ok(250));
-        let huge_float =
-            Quantity::deserialize(IntoDeserializer::<ValueError>::into_deserializer(1e300_f64))
-                .unwrap();
+        let huge_float = Quantity::deserialize(IntoDeserializer::<ValueError>::into_deserializer(1e300_f64)).unwrap();
         assert_eq!(huge_float, q("1e300"));
-        let bad = Quantity::deserialize(IntoDeserializer::<ValueError>::into_deserializer("2gi"))
-            .unwrap_err();
+        let bad = Quantity::deserialize(IntoDeserializer::<ValueError>::into_deserializer("2gi")).unwrap_err();
         assert!(bad.to_string().contains("unknown suffix \"gi\""));
-        let nan =
-            Quantity::deserialize(IntoDeserializer::<ValueError>::into_deserializer(f64::NAN))
-                .unwrap_err();
+        let nan = Quantity::deserialize(IntoDeserializer::<ValueError>::into_deserializer(f64::NAN)).unwrap_err();
         assert!(nan.to_string().contains("invalid quantity \"NaN\""));
     }
 
     const SUFFIXES: &[&str] = &[
-        "", "n", "u", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "e0",
-        "e3", "e-3", "e18", "e-25", "E7", "e+2",
+        "", "n", "u", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "e0", "e3", "e-3", "e18",
+        "e-25", "E7", "e+2",
     ];
 
     /// Checks that a parsed quantity survives Display and back.

@@ -38,18 +38,10 @@ pub const NODE_NAME_FIELD: &str = "metadata.name";
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LabelSelector {
     /// Exact `key: value` pairs that must all be present.
-    #[serde(
-        default,
-        deserialize_with = "null_as_default",
-        skip_serializing_if = "BTreeMap::is_empty"
-    )]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "BTreeMap::is_empty")]
     pub match_labels: Labels,
     /// Requirements that must all hold.
-    #[serde(
-        default,
-        deserialize_with = "null_as_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub match_expressions: Vec<LabelSelectorRequirement>,
 }
 
@@ -63,18 +55,12 @@ pub struct LabelSelectorRequirement {
     /// How the key's value is compared with [`values`](Self::values).
     pub operator: SelectorOperator,
     /// The operand values; their required number depends on the operator.
-    #[serde(
-        default,
-        deserialize_with = "null_as_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<String>,
 }
 
 /// A selector operator, spelled as in Kubernetes manifests.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Deserialize, Serialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Deserialize, Serialize)]
 pub enum SelectorOperator {
     /// The key is present and its value is one of the values.
     #[default]
@@ -130,19 +116,11 @@ pub struct NodeSelector {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NodeSelectorTerm {
     /// Requirements on the node's labels (all six operators allowed).
-    #[serde(
-        default,
-        deserialize_with = "null_as_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub match_expressions: Vec<LabelSelectorRequirement>,
     /// Requirements on the node's fields: only key `metadata.name` with `In` or
     /// `NotIn` and exactly one value.
-    #[serde(
-        default,
-        deserialize_with = "null_as_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub match_fields: Vec<LabelSelectorRequirement>,
 }
 
@@ -278,10 +256,7 @@ impl LabelSelector {
         }
         for req in &self.match_expressions {
             if matches!(req.operator, SelectorOperator::Gt | SelectorOperator::Lt) {
-                return Err(SelectorError::UnsupportedOperator {
-                    key: req.key.clone(),
-                    operator: req.operator,
-                });
+                return Err(SelectorError::UnsupportedOperator { key: req.key.clone(), operator: req.operator });
             }
             req.check()?;
         }
@@ -300,9 +275,7 @@ impl LabelSelector {
         if self.validate().is_err() {
             return false;
         }
-        self.match_labels
-            .iter()
-            .all(|(k, v)| labels.get(k).is_some_and(|l| l == v))
+        self.match_labels.iter().all(|(k, v)| labels.get(k).is_some_and(|l| l == v))
             && self.match_expressions.iter().all(|r| r.matches(labels))
     }
 }
@@ -324,9 +297,7 @@ pub fn selector_matches(sel: Option<&LabelSelector>, labels: &Labels) -> bool {
 /// Like the scheduler (`labels.SelectorFromValidatedSet`), this does not re-validate
 /// the map.
 pub fn node_selector_map_matches(node_selector: &Labels, node_labels: &Labels) -> bool {
-    node_selector
-        .iter()
-        .all(|(k, v)| node_labels.get(k).is_some_and(|l| l == v))
+    node_selector.iter().all(|(k, v)| node_labels.get(k).is_some_and(|l| l == v))
 }
 
 impl LabelSelectorRequirement {
@@ -359,11 +330,7 @@ impl LabelSelectorRequirement {
                 let Some(operand) = parse_int(operand) else {
                     return false;
                 };
-                if self.operator == SelectorOperator::Gt {
-                    label > operand
-                } else {
-                    label < operand
-                }
+                if self.operator == SelectorOperator::Gt { label > operand } else { label < operand }
             }
         }
     }
@@ -377,10 +344,7 @@ impl LabelSelectorRequirement {
         match operator {
             SelectorOperator::In | SelectorOperator::NotIn => {
                 if self.values.is_empty() {
-                    return Err(SelectorError::EmptyValues {
-                        key: key.clone(),
-                        operator,
-                    });
+                    return Err(SelectorError::EmptyValues { key: key.clone(), operator });
                 }
             }
             SelectorOperator::Exists | SelectorOperator::DoesNotExist => {
@@ -394,18 +358,10 @@ impl LabelSelectorRequirement {
             }
             SelectorOperator::Gt | SelectorOperator::Lt => {
                 if self.values.len() != 1 {
-                    return Err(SelectorError::NotSingleValue {
-                        key: key.clone(),
-                        operator,
-                        count: self.values.len(),
-                    });
+                    return Err(SelectorError::NotSingleValue { key: key.clone(), operator, count: self.values.len() });
                 }
                 if let Some(bad) = self.values.iter().find(|v| parse_int(v).is_none()) {
-                    return Err(SelectorError::NonIntegerValue {
-                        key: key.clone(),
-                        operator,
-                        value: bad.clone(),
-                    });
+                    return Err(SelectorError::NonIntegerValue { key: key.clone(), operator, value: bad.clone() });
                 }
             }
         }
@@ -430,10 +386,7 @@ impl LabelSelectorRequirement {
                     })
                 }
             }
-            _ => Err(SelectorError::UnsupportedFieldOperator {
-                key: self.key.clone(),
-                operator: self.operator,
-            }),
+            _ => Err(SelectorError::UnsupportedFieldOperator { key: self.key.clone(), operator: self.operator }),
         }
     }
 
@@ -443,10 +396,7 @@ impl LabelSelectorRequirement {
     fn check_field(&self) -> Result<(), SelectorError> {
         self.check_field_parse()?;
         if self.key != NODE_NAME_FIELD {
-            return Err(SelectorError::UnsupportedFieldKey {
-                key: self.key.clone(),
-                operator: self.operator,
-            });
+            return Err(SelectorError::UnsupportedFieldKey { key: self.key.clone(), operator: self.operator });
         }
         for value in &self.values {
             if let Some(reason) = dns1123_subdomain_error(value) {
@@ -464,11 +414,7 @@ impl LabelSelectorRequirement {
     /// A `matchFields` requirement against the node's fields `{metadata.name: name}`.
     /// An unknown field reads as `""`, as `fields.Set.Get` does.
     fn field_matches(&self, node_name: &str) -> bool {
-        let field = if self.key == NODE_NAME_FIELD {
-            node_name
-        } else {
-            ""
-        };
+        let field = if self.key == NODE_NAME_FIELD { node_name } else { "" };
         match (self.operator, self.values.as_slice()) {
             (SelectorOperator::In, [v]) => field == v,
             (SelectorOperator::NotIn, [v]) => field != v,
@@ -488,9 +434,7 @@ impl NodeSelector {
         if self.node_selector_terms.is_empty() {
             return Err(SelectorError::NoTerms);
         }
-        self.node_selector_terms
-            .iter()
-            .try_for_each(NodeSelectorTerm::validate)
+        self.node_selector_terms.iter().try_for_each(NodeSelectorTerm::validate)
     }
 
     /// Whether a node with this name and these labels satisfies the selector
@@ -499,9 +443,7 @@ impl NodeSelector {
     /// An empty term list matches nothing; empty or invalid terms never match, but the
     /// remaining terms are still evaluated.
     pub fn matches(&self, node_name: &str, node_labels: &Labels) -> bool {
-        self.node_selector_terms
-            .iter()
-            .any(|t| t.matches(node_name, node_labels))
+        self.node_selector_terms.iter().any(|t| t.matches(node_name, node_labels))
     }
 }
 
@@ -544,18 +486,11 @@ impl NodeSelectorTerm {
             return false;
         }
         let parses = self.match_expressions.iter().all(|r| r.check().is_ok())
-            && self
-                .match_fields
-                .iter()
-                .all(|r| r.check_field_parse().is_ok());
+            && self.match_fields.iter().all(|r| r.check_field_parse().is_ok());
         if !parses {
             return false;
         }
-        if !self
-            .match_expressions
-            .iter()
-            .all(|r| r.matches(node_labels))
-        {
+        if !self.match_expressions.iter().all(|r| r.matches(node_labels)) {
             return false;
         }
         node_name.is_empty() || self.match_fields.iter().all(|r| r.field_matches(node_name))
@@ -580,23 +515,16 @@ where
 fn check_key(key: &str, operator: &'static str) -> Result<(), SelectorError> {
     match qualified_name_error(key) {
         None => Ok(()),
-        Some(reason) => Err(SelectorError::InvalidKey {
-            key: key.to_owned(),
-            operator,
-            reason,
-        }),
+        Some(reason) => Err(SelectorError::InvalidKey { key: key.to_owned(), operator, reason }),
     }
 }
 
 fn check_value(key: &str, operator: &'static str, value: &str) -> Result<(), SelectorError> {
     match label_value_error(value) {
         None => Ok(()),
-        Some(reason) => Err(SelectorError::InvalidValue {
-            key: key.to_owned(),
-            operator,
-            value: value.to_owned(),
-            reason,
-        }),
+        Some(reason) => {
+            Err(SelectorError::InvalidValue { key: key.to_owned(), operator, value: value.to_owned(), reason })
+        }
     }
 }
 
@@ -612,8 +540,7 @@ fn is_qualified_shape(s: &str) -> bool {
         (Some(first), Some(last)) => {
             first.is_ascii_alphanumeric()
                 && last.is_ascii_alphanumeric()
-                && b.iter()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+                && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
         }
         _ => false,
     }
@@ -647,9 +574,7 @@ fn qualified_name_error(key: &str) -> Option<String> {
         return Some("name part must be non-empty".to_owned());
     }
     if name.len() > MAX_NAME_LEN {
-        return Some(format!(
-            "name part must be no more than {MAX_NAME_LEN} characters"
-        ));
+        return Some(format!("name part must be no more than {MAX_NAME_LEN} characters"));
     }
     if !is_qualified_shape(name) {
         return Some(
@@ -681,17 +606,13 @@ fn label_value_error(value: &str) -> Option<String> {
 /// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`.
 fn dns1123_subdomain_error(value: &str) -> Option<String> {
     if value.len() > MAX_SUBDOMAIN_LEN {
-        return Some(format!(
-            "must be no more than {MAX_SUBDOMAIN_LEN} characters"
-        ));
+        return Some(format!("must be no more than {MAX_SUBDOMAIN_LEN} characters"));
     }
     let label_ok = |l: &str| {
         let b = l.as_bytes();
         match (b.first(), b.last()) {
             (Some(first), Some(last)) => {
-                is_lower_alnum(*first)
-                    && is_lower_alnum(*last)
-                    && b.iter().all(|c| is_lower_alnum(*c) || *c == b'-')
+                is_lower_alnum(*first) && is_lower_alnum(*last) && b.iter().all(|c| is_lower_alnum(*c) || *c == b'-')
             }
             _ => false,
         }
@@ -717,10 +638,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn labels(pairs: &[(&str, &str)]) -> Labels {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
     fn req(key: &str, operator: SelectorOperator, values: &[&str]) -> LabelSelectorRequirement {
@@ -732,20 +650,11 @@ mod tests {
     }
 
     fn exprs(reqs: Vec<LabelSelectorRequirement>) -> LabelSelector {
-        LabelSelector {
-            match_labels: Labels::new(),
-            match_expressions: reqs,
-        }
+        LabelSelector { match_labels: Labels::new(), match_expressions: reqs }
     }
 
-    fn term(
-        expressions: Vec<LabelSelectorRequirement>,
-        fields: Vec<LabelSelectorRequirement>,
-    ) -> NodeSelectorTerm {
-        NodeSelectorTerm {
-            match_expressions: expressions,
-            match_fields: fields,
-        }
+    fn term(expressions: Vec<LabelSelectorRequirement>, fields: Vec<LabelSelectorRequirement>) -> NodeSelectorTerm {
+        NodeSelectorTerm { match_expressions: expressions, match_fields: fields }
     }
 
     use SelectorOperator::{DoesNotExist, Exists, Gt, In, Lt, NotIn};
@@ -754,65 +663,25 @@ mod tests {
     fn requirements_match_as_labels_requirement_matches() {
         let l = labels(&[("zone", "a"), ("cpu", "8"), ("gen", "x7"), ("neg", "-3")]);
         let cases: Vec<(&str, LabelSelectorRequirement, bool)> = vec![
-            (
-                "In with the value present",
-                req("zone", In, &["a", "b"]),
-                true,
-            ),
+            ("In with the value present", req("zone", In, &["a", "b"]), true),
             ("In with another value", req("zone", In, &["b"]), false),
             ("In with the key absent", req("rack", In, &["a"]), false),
             ("In with no values", req("zone", In, &[]), false),
-            (
-                "NotIn with the key absent",
-                req("rack", NotIn, &["a"]),
-                true,
-            ),
-            (
-                "NotIn with the value listed",
-                req("zone", NotIn, &["a"]),
-                false,
-            ),
-            (
-                "NotIn with the value not listed",
-                req("zone", NotIn, &["b"]),
-                true,
-            ),
-            (
-                "Exists with the key present",
-                req("zone", Exists, &[]),
-                true,
-            ),
-            (
-                "Exists with the key absent",
-                req("rack", Exists, &[]),
-                false,
-            ),
-            (
-                "DoesNotExist with the key absent",
-                req("rack", DoesNotExist, &[]),
-                true,
-            ),
-            (
-                "DoesNotExist with the key present",
-                req("zone", DoesNotExist, &[]),
-                false,
-            ),
+            ("NotIn with the key absent", req("rack", NotIn, &["a"]), true),
+            ("NotIn with the value listed", req("zone", NotIn, &["a"]), false),
+            ("NotIn with the value not listed", req("zone", NotIn, &["b"]), true),
+            ("Exists with the key present", req("zone", Exists, &[]), true),
+            ("Exists with the key absent", req("rack", Exists, &[]), false),
+            ("DoesNotExist with the key absent", req("rack", DoesNotExist, &[]), true),
+            ("DoesNotExist with the key present", req("zone", DoesNotExist, &[]), false),
             ("Gt with a smaller operand", req("cpu", Gt, &["4"]), true),
             ("Gt with an equal operand", req("cpu", Gt, &["8"]), false),
             ("Lt with a larger operand", req("cpu", Lt, &["16"]), true),
             ("Lt with an equal operand", req("cpu", Lt, &["8"]), false),
             ("Gt with a non-integer label", req("gen", Gt, &["1"]), false),
-            (
-                "Lt with a non-integer label",
-                req("gen", Lt, &["100"]),
-                false,
-            ),
+            ("Lt with a non-integer label", req("gen", Lt, &["100"]), false),
             ("Gt with the key absent", req("rack", Gt, &["1"]), false),
-            (
-                "Gt with a non-integer operand",
-                req("cpu", Gt, &["four"]),
-                false,
-            ),
+            ("Gt with a non-integer operand", req("cpu", Gt, &["four"]), false),
             ("Gt with two operands", req("cpu", Gt, &["1", "2"]), false),
             ("Gt with no operand", req("cpu", Gt, &[]), false),
             ("Lt with a negative label", req("neg", Lt, &["0"]), true),
@@ -836,26 +705,12 @@ mod tests {
     #[test]
     fn label_selectors_and_match_labels_with_expressions() {
         let l = labels(&[("app", "web"), ("tier", "front")]);
-        let with_labels = |pairs: &[(&str, &str)], reqs| LabelSelector {
-            match_labels: labels(pairs),
-            match_expressions: reqs,
-        };
+        let with_labels =
+            |pairs: &[(&str, &str)], reqs| LabelSelector { match_labels: labels(pairs), match_expressions: reqs };
         let cases: Vec<(&str, LabelSelector, bool)> = vec![
-            (
-                "matchLabels all present",
-                with_labels(&[("app", "web")], vec![]),
-                true,
-            ),
-            (
-                "matchLabels value differs",
-                with_labels(&[("app", "db")], vec![]),
-                false,
-            ),
-            (
-                "matchLabels key absent",
-                with_labels(&[("env", "prod")], vec![]),
-                false,
-            ),
+            ("matchLabels all present", with_labels(&[("app", "web")], vec![]), true),
+            ("matchLabels value differs", with_labels(&[("app", "db")], vec![]), false),
+            ("matchLabels key absent", with_labels(&[("env", "prod")], vec![]), false),
             (
                 "matchLabels and a satisfied expression",
                 with_labels(&[("app", "web")], vec![req("tier", In, &["front"])]),
@@ -866,41 +721,13 @@ mod tests {
                 with_labels(&[("app", "web")], vec![req("tier", NotIn, &["front"])]),
                 false,
             ),
-            (
-                "expressions are ANDed",
-                exprs(vec![req("app", Exists, &[]), req("env", DoesNotExist, &[])]),
-                true,
-            ),
-            (
-                "NotIn with an absent key",
-                exprs(vec![req("env", NotIn, &["prod"])]),
-                true,
-            ),
-            (
-                "Gt is invalid in a label selector",
-                exprs(vec![req("app", Gt, &["1"])]),
-                false,
-            ),
-            (
-                "In with no values is invalid",
-                exprs(vec![req("app", In, &[])]),
-                false,
-            ),
-            (
-                "NotIn with no values is invalid, so matches nothing",
-                exprs(vec![req("app", NotIn, &[])]),
-                false,
-            ),
-            (
-                "an invalid key matches nothing",
-                exprs(vec![req("a b", Exists, &[])]),
-                false,
-            ),
-            (
-                "an invalid matchLabels value matches nothing",
-                with_labels(&[("app", "web!")], vec![]),
-                false,
-            ),
+            ("expressions are ANDed", exprs(vec![req("app", Exists, &[]), req("env", DoesNotExist, &[])]), true),
+            ("NotIn with an absent key", exprs(vec![req("env", NotIn, &["prod"])]), true),
+            ("Gt is invalid in a label selector", exprs(vec![req("app", Gt, &["1"])]), false),
+            ("In with no values is invalid", exprs(vec![req("app", In, &[])]), false),
+            ("NotIn with no values is invalid, so matches nothing", exprs(vec![req("app", NotIn, &[])]), false),
+            ("an invalid key matches nothing", exprs(vec![req("a b", Exists, &[])]), false),
+            ("an invalid matchLabels value matches nothing", with_labels(&[("app", "web!")], vec![]), false),
         ];
         for (name, sel, want) in cases {
             assert_eq!(sel.matches(&l), want, "{name}");
@@ -915,61 +742,32 @@ mod tests {
         assert!(ok(exprs(vec![req("example.com/app", In, &["web", ""])])));
         assert!(ok(exprs(vec![req("app", Exists, &[])])));
         let cases: Vec<(&str, LabelSelectorRequirement, SelectorError)> = vec![
-            (
-                "In without values",
-                req("app", In, &[]),
-                SelectorError::EmptyValues {
-                    key: "app".into(),
-                    operator: In,
-                },
-            ),
+            ("In without values", req("app", In, &[]), SelectorError::EmptyValues { key: "app".into(), operator: In }),
             (
                 "Exists with values",
                 req("app", Exists, &["x"]),
-                SelectorError::UnexpectedValues {
-                    key: "app".into(),
-                    operator: Exists,
-                    count: 1,
-                },
+                SelectorError::UnexpectedValues { key: "app".into(), operator: Exists, count: 1 },
             ),
             (
                 "Gt in a label selector",
                 req("cpu", Gt, &["1"]),
-                SelectorError::UnsupportedOperator {
-                    key: "cpu".into(),
-                    operator: Gt,
-                },
+                SelectorError::UnsupportedOperator { key: "cpu".into(), operator: Gt },
             ),
         ];
         for (name, r, want) in cases {
             assert_eq!(exprs(vec![r]).validate(), Err(want), "{name}");
         }
-        let bad_keys = [
-            "",
-            "-app",
-            "app-",
-            "a/b/c",
-            "/app",
-            "Example.com/app",
-            "example.com/",
-            "a b",
-        ];
+        let bad_keys = ["", "-app", "app-", "a/b/c", "/app", "Example.com/app", "example.com/", "a b"];
         for key in bad_keys {
             assert!(
-                matches!(
-                    exprs(vec![req(key, Exists, &[])]).validate(),
-                    Err(SelectorError::InvalidKey { .. })
-                ),
+                matches!(exprs(vec![req(key, Exists, &[])]).validate(), Err(SelectorError::InvalidKey { .. })),
                 "key {key:?}"
             );
         }
         let long = "a".repeat(64);
         for value in ["-x", "x-", "x y", long.as_str()] {
             assert!(
-                matches!(
-                    exprs(vec![req("app", In, &[value])]).validate(),
-                    Err(SelectorError::InvalidValue { .. })
-                ),
+                matches!(exprs(vec![req("app", In, &[value])]).validate(), Err(SelectorError::InvalidValue { .. })),
                 "value {value:?}"
             );
         }
@@ -980,9 +778,7 @@ mod tests {
         let err = exprs(vec![req("tier", NotIn, &[])]).validate().unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("\"tier\"") && msg.contains("NotIn"), "{msg}");
-        let err = term(vec![], vec![req("metadata.uid", In, &["x"])])
-            .validate()
-            .unwrap_err();
+        let err = term(vec![], vec![req("metadata.uid", In, &["x"])]).validate().unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("metadata.uid") && msg.contains("In"), "{msg}");
     }
@@ -990,100 +786,60 @@ mod tests {
     #[test]
     fn node_selector_terms_are_ored_and_empty_terms_match_nothing() {
         let l = labels(&[("zone", "a"), ("cpu", "8"), ("gen", "x7")]);
-        let ns = |terms: Vec<NodeSelectorTerm>| NodeSelector {
-            node_selector_terms: terms,
-        };
+        let ns = |terms: Vec<NodeSelectorTerm>| NodeSelector { node_selector_terms: terms };
         let cases: Vec<(&str, NodeSelector, bool)> = vec![
             ("no terms", ns(vec![]), false),
             ("a single empty term", ns(vec![term(vec![], vec![])]), false),
             (
                 "an empty term next to a matching one",
-                ns(vec![
-                    term(vec![], vec![]),
-                    term(vec![req("zone", In, &["a"])], vec![]),
-                ]),
+                ns(vec![term(vec![], vec![]), term(vec![req("zone", In, &["a"])], vec![])]),
                 true,
             ),
             (
                 "the second term matches",
-                ns(vec![
-                    term(vec![req("zone", In, &["b"])], vec![]),
-                    term(vec![req("cpu", Gt, &["4"])], vec![]),
-                ]),
+                ns(vec![term(vec![req("zone", In, &["b"])], vec![]), term(vec![req("cpu", Gt, &["4"])], vec![])]),
                 true,
             ),
             (
                 "expressions within a term are ANDed",
-                ns(vec![term(
-                    vec![req("zone", In, &["a"]), req("cpu", Lt, &["4"])],
-                    vec![],
-                )]),
+                ns(vec![term(vec![req("zone", In, &["a"]), req("cpu", Lt, &["4"])], vec![])]),
                 false,
             ),
-            (
-                "Gt with a non-integer label",
-                ns(vec![term(vec![req("gen", Gt, &["1"])], vec![])]),
-                false,
-            ),
+            ("Gt with a non-integer label", ns(vec![term(vec![req("gen", Gt, &["1"])], vec![])]), false),
             (
                 "an unparsable term does not stop a later one",
-                ns(vec![
-                    term(vec![req("zone", In, &[])], vec![]),
-                    term(vec![req("zone", Exists, &[])], vec![]),
-                ]),
+                ns(vec![term(vec![req("zone", In, &[])], vec![]), term(vec![req("zone", Exists, &[])], vec![])]),
                 true,
             ),
             (
                 "Gt with a non-integer operand makes the term unparsable",
-                ns(vec![term(
-                    vec![req("cpu", NotIn, &["1"]), req("cpu", Gt, &["x"])],
-                    vec![],
-                )]),
+                ns(vec![term(vec![req("cpu", NotIn, &["1"]), req("cpu", Gt, &["x"])], vec![])]),
                 false,
             ),
-            (
-                "NotIn with an absent key",
-                ns(vec![term(vec![req("rack", NotIn, &["r1"])], vec![])]),
-                true,
-            ),
+            ("NotIn with an absent key", ns(vec![term(vec![req("rack", NotIn, &["r1"])], vec![])]), true),
             (
                 "matchFields metadata.name In the node",
-                ns(vec![term(
-                    vec![],
-                    vec![req("metadata.name", In, &["node-1"])],
-                )]),
+                ns(vec![term(vec![], vec![req("metadata.name", In, &["node-1"])])]),
                 true,
             ),
             (
                 "matchFields metadata.name In another node",
-                ns(vec![term(
-                    vec![],
-                    vec![req("metadata.name", In, &["node-2"])],
-                )]),
+                ns(vec![term(vec![], vec![req("metadata.name", In, &["node-2"])])]),
                 false,
             ),
             (
                 "matchFields metadata.name NotIn another node",
-                ns(vec![term(
-                    vec![],
-                    vec![req("metadata.name", NotIn, &["node-2"])],
-                )]),
+                ns(vec![term(vec![], vec![req("metadata.name", NotIn, &["node-2"])])]),
                 true,
             ),
             (
                 "matchFields ANDed with expressions",
-                ns(vec![term(
-                    vec![req("zone", In, &["b"])],
-                    vec![req("metadata.name", In, &["node-1"])],
-                )]),
+                ns(vec![term(vec![req("zone", In, &["b"])], vec![req("metadata.name", In, &["node-1"])])]),
                 false,
             ),
             (
                 "matchFields In with two values does not parse",
-                ns(vec![term(
-                    vec![],
-                    vec![req("metadata.name", In, &["node-1", "node-2"])],
-                )]),
+                ns(vec![term(vec![], vec![req("metadata.name", In, &["node-1", "node-2"])])]),
                 false,
             ),
             (
@@ -1113,9 +869,7 @@ mod tests {
 
     #[test]
     fn node_selector_validation_follows_the_api_rules() {
-        let ns = |terms: Vec<NodeSelectorTerm>| NodeSelector {
-            node_selector_terms: terms,
-        };
+        let ns = |terms: Vec<NodeSelectorTerm>| NodeSelector { node_selector_terms: terms };
         assert_eq!(ns(vec![]).validate(), Err(SelectorError::NoTerms));
         assert_eq!(ns(vec![term(vec![], vec![])]).validate(), Ok(()));
         assert_eq!(
@@ -1130,73 +884,44 @@ mod tests {
             (
                 "Gt with two values",
                 term(vec![req("cpu", Gt, &["1", "2"])], vec![]),
-                SelectorError::NotSingleValue {
-                    key: "cpu".into(),
-                    operator: Gt,
-                    count: 2,
-                },
+                SelectorError::NotSingleValue { key: "cpu".into(), operator: Gt, count: 2 },
             ),
             (
                 "Lt with a non-integer value",
                 term(vec![req("cpu", Lt, &["big"])], vec![]),
-                SelectorError::NonIntegerValue {
-                    key: "cpu".into(),
-                    operator: Lt,
-                    value: "big".into(),
-                },
+                SelectorError::NonIntegerValue { key: "cpu".into(), operator: Lt, value: "big".into() },
             ),
             (
                 "DoesNotExist with values",
                 term(vec![req("gpu", DoesNotExist, &["a", "b"])], vec![]),
-                SelectorError::UnexpectedValues {
-                    key: "gpu".into(),
-                    operator: DoesNotExist,
-                    count: 2,
-                },
+                SelectorError::UnexpectedValues { key: "gpu".into(), operator: DoesNotExist, count: 2 },
             ),
             (
                 "NotIn without values",
                 term(vec![req("gpu", NotIn, &[])], vec![]),
-                SelectorError::EmptyValues {
-                    key: "gpu".into(),
-                    operator: NotIn,
-                },
+                SelectorError::EmptyValues { key: "gpu".into(), operator: NotIn },
             ),
             (
                 "an unsupported matchFields key",
                 term(vec![], vec![req("metadata.namespace", In, &["x"])]),
-                SelectorError::UnsupportedFieldKey {
-                    key: "metadata.namespace".into(),
-                    operator: In,
-                },
+                SelectorError::UnsupportedFieldKey { key: "metadata.namespace".into(), operator: In },
             ),
             (
                 "an unsupported matchFields operator",
                 term(vec![], vec![req("metadata.name", Exists, &[])]),
-                SelectorError::UnsupportedFieldOperator {
-                    key: "metadata.name".into(),
-                    operator: Exists,
-                },
+                SelectorError::UnsupportedFieldOperator { key: "metadata.name".into(), operator: Exists },
             ),
             (
                 "matchFields with two values",
                 term(vec![], vec![req("metadata.name", In, &["a", "b"])]),
-                SelectorError::NotSingleValue {
-                    key: "metadata.name".into(),
-                    operator: In,
-                    count: 2,
-                },
+                SelectorError::NotSingleValue { key: "metadata.name".into(), operator: In, count: 2 },
             ),
         ];
         for (name, t, want) in cases {
             assert_eq!(ns(vec![t]).validate(), Err(want), "{name}");
         }
         assert!(matches!(
-            ns(vec![term(
-                vec![],
-                vec![req("metadata.name", In, &["Node_1"])]
-            )])
-            .validate(),
+            ns(vec![term(vec![], vec![req("metadata.name", In, &["Node_1"])])]).validate(),
             Err(SelectorError::InvalidFieldValue { .. })
         ));
     }
@@ -1207,18 +932,10 @@ mod tests {
         let cases: Vec<(&str, Labels, bool)> = vec![
             ("an empty map", labels(&[]), true),
             ("one equal pair", labels(&[("disk", "ssd")]), true),
-            (
-                "all pairs equal",
-                labels(&[("disk", "ssd"), ("zone", "a")]),
-                true,
-            ),
+            ("all pairs equal", labels(&[("disk", "ssd"), ("zone", "a")]), true),
             ("a different value", labels(&[("disk", "hdd")]), false),
             ("an absent key", labels(&[("gpu", "true")]), false),
-            (
-                "an empty value against an absent key",
-                labels(&[("gpu", "")]),
-                false,
-            ),
+            ("an empty value against an absent key", labels(&[("gpu", "")]), false),
         ];
         for (name, sel, want) in cases {
             assert_eq!(node_selector_map_matches(&sel, &node), want, "{name}");
@@ -1234,16 +951,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(sel.match_labels, labels(&[("app", "web")]));
-        assert_eq!(
-            sel.match_expressions,
-            vec![req("a", In, &["x"]), req("b", DoesNotExist, &[])]
-        );
+        assert_eq!(sel.match_expressions, vec![req("a", In, &["x"]), req("b", DoesNotExist, &[])]);
         assert!(sel.matches(&labels(&[("app", "web"), ("a", "x")])));
 
         let empty: LabelSelector = serde_json::from_str("{}").unwrap();
         assert!(empty.is_empty());
-        let nulls: LabelSelector =
-            serde_json::from_str(r#"{"matchLabels":null,"matchExpressions":null}"#).unwrap();
+        let nulls: LabelSelector = serde_json::from_str(r#"{"matchLabels":null,"matchExpressions":null}"#).unwrap();
         assert!(nulls.is_empty());
 
         let ns: NodeSelector = serde_json::from_str(
@@ -1277,36 +990,21 @@ mod tests {
             r#"{"matchExpressions":[{"operator":"Exists"}]}"#,
         ];
         for json in bad {
-            assert!(
-                serde_json::from_str::<LabelSelector>(json).is_err(),
-                "{json}"
-            );
+            assert!(serde_json::from_str::<LabelSelector>(json).is_err(), "{json}");
         }
-        assert!(
-            serde_json::from_str::<NodeSelector>(r#"{"nodeSelectorTerms":[{"x":1}]}"#).is_err()
-        );
+        assert!(serde_json::from_str::<NodeSelector>(r#"{"nodeSelectorTerms":[{"x":1}]}"#).is_err());
         assert!(serde_json::from_str::<NodeSelector>("{}").is_err());
     }
 
     #[test]
     fn selectors_serialize_like_kubernetes_and_round_trip() {
-        let sel = LabelSelector {
-            match_labels: labels(&[("app", "web")]),
-            match_expressions: vec![req("b", Exists, &[])],
-        };
+        let sel =
+            LabelSelector { match_labels: labels(&[("app", "web")]), match_expressions: vec![req("b", Exists, &[])] };
         let json = serde_json::to_string(&sel).unwrap();
-        assert_eq!(
-            json,
-            r#"{"matchLabels":{"app":"web"},"matchExpressions":[{"key":"b","operator":"Exists"}]}"#
-        );
+        assert_eq!(json, r#"{"matchLabels":{"app":"web"},"matchExpressions":[{"key":"b","operator":"Exists"}]}"#);
         assert_eq!(serde_json::from_str::<LabelSelector>(&json).unwrap(), sel);
-        assert_eq!(
-            serde_json::to_string(&LabelSelector::default()).unwrap(),
-            "{}"
-        );
-        let ns = NodeSelector {
-            node_selector_terms: vec![term(vec![], vec![req("metadata.name", In, &["n"])])],
-        };
+        assert_eq!(serde_json::to_string(&LabelSelector::default()).unwrap(), "{}");
+        let ns = NodeSelector { node_selector_terms: vec![term(vec![], vec![req("metadata.name", In, &["n"])])] };
         let json = serde_json::to_string(&ns).unwrap();
         assert_eq!(
             json,
@@ -1325,19 +1023,11 @@ mod tests {
             any_operator(),
             prop::collection::vec(prop_oneof!["[a-c0-9-]{0,3}", ".{0,4}"], 0..3),
         )
-            .prop_map(|(key, operator, values)| LabelSelectorRequirement {
-                key,
-                operator,
-                values,
-            })
+            .prop_map(|(key, operator, values)| LabelSelectorRequirement { key, operator, values })
     }
 
     fn any_labels() -> impl Strategy<Value = Labels> {
-        prop::collection::btree_map(
-            prop_oneof!["[a-c]{1,2}", ".{0,6}"],
-            prop_oneof!["[a-c0-9-]{0,3}", ".{0,4}"],
-            0..5,
-        )
+        prop::collection::btree_map(prop_oneof!["[a-c]{1,2}", ".{0,6}"], prop_oneof!["[a-c0-9-]{0,3}", ".{0,4}"], 0..5)
     }
 
     fn valid_key() -> impl Strategy<Value = String> {
@@ -1349,11 +1039,7 @@ mod tests {
     }
 
     fn valid_value() -> impl Strategy<Value = String> {
-        prop_oneof![
-            "",
-            "[a-c0-9]{1,2}",
-            "[A-Za-z0-9]([-A-Za-z0-9_.]{0,8}[A-Za-z0-9])?"
-        ]
+        prop_oneof!["", "[a-c0-9]{1,2}", "[A-Za-z0-9]([-A-Za-z0-9_.]{0,8}[A-Za-z0-9])?"]
     }
 
     proptest! {

@@ -49,11 +49,7 @@ pub struct Taint {
     /// The taint key.
     pub key: String,
     /// The taint value (may be empty).
-    #[serde(
-        default,
-        deserialize_with = "null_as_default",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "String::is_empty")]
     pub value: String,
     /// The taint effect.
     pub effect: TaintEffect,
@@ -75,9 +71,7 @@ impl fmt::Display for Taint {
 }
 
 /// How a toleration compares its value with a taint's.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Deserialize, Serialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Deserialize, Serialize)]
 pub enum TolerationOperator {
     /// The values must be equal (`operator: ""` also means this).
     #[default]
@@ -108,28 +102,16 @@ impl fmt::Display for TolerationOperator {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Toleration {
     /// The taint key to tolerate; empty means every key.
-    #[serde(
-        default,
-        deserialize_with = "null_as_default",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "String::is_empty")]
     pub key: String,
     /// How the value is compared.
     #[serde(default)]
     pub operator: TolerationOperator,
     /// The value to match with [`TolerationOperator::Equal`].
-    #[serde(
-        default,
-        deserialize_with = "null_as_default",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "String::is_empty")]
     pub value: String,
     /// The effect to tolerate; `None` (or `""` in a manifest) means every effect.
-    #[serde(
-        default,
-        deserialize_with = "empty_effect_as_none",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "empty_effect_as_none", skip_serializing_if = "Option::is_none")]
     pub effect: Option<TaintEffect>,
     /// How long a `NoExecute` taint is tolerated before eviction; `None` is forever.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -253,23 +235,15 @@ impl Toleration {
             check_key(&self.key)?;
         }
         if self.key.is_empty() && self.operator != TolerationOperator::Exists {
-            return Err(TaintError::EmptyKeyRequiresExists {
-                operator: self.operator,
-            });
+            return Err(TaintError::EmptyKeyRequiresExists { operator: self.operator });
         }
         if self.toleration_seconds.is_some() && self.effect != Some(TaintEffect::NoExecute) {
-            return Err(TaintError::TolerationSecondsRequireNoExecute {
-                key: self.key.clone(),
-                effect: self.effect,
-            });
+            return Err(TaintError::TolerationSecondsRequireNoExecute { key: self.key.clone(), effect: self.effect });
         }
         match self.operator {
             TolerationOperator::Equal => check_value(&self.key, &self.value),
             TolerationOperator::Exists if !self.value.is_empty() => {
-                Err(TaintError::ExistsWithValue {
-                    key: self.key.clone(),
-                    value: self.value.clone(),
-                })
+                Err(TaintError::ExistsWithValue { key: self.key.clone(), value: self.value.clone() })
             }
             TolerationOperator::Exists => Ok(()),
         }
@@ -284,10 +258,7 @@ pub fn tolerations_tolerate_taint(tols: &[Toleration], taint: &Taint) -> bool {
 /// The filter the TaintToleration plugin's Filter uses: taints with effect
 /// `NoSchedule` or `NoExecute`. Pass it to [`find_untolerated_taint`].
 pub fn is_schedule_blocking(taint: &Taint) -> bool {
-    matches!(
-        taint.effect,
-        TaintEffect::NoSchedule | TaintEffect::NoExecute
-    )
+    matches!(taint.effect, TaintEffect::NoSchedule | TaintEffect::NoExecute)
 }
 
 /// The first taint, in order, that passes `filter` and that no toleration in `tols`
@@ -297,20 +268,15 @@ pub fn find_untolerated_taint<'a>(
     tols: &[Toleration],
     filter: impl Fn(&Taint) -> bool,
 ) -> Option<&'a Taint> {
-    taints
-        .iter()
-        .filter(|t| filter(t))
-        .find(|t| !tolerations_tolerate_taint(tols, t))
+    taints.iter().filter(|t| filter(t)).find(|t| !tolerations_tolerate_taint(tols, t))
 }
 
 /// The TaintToleration score's raw count: `PreferNoSchedule` taints that none of the
 /// tolerations with an empty or `PreferNoSchedule` effect tolerates
 /// (`countIntolerableTaintsPreferNoSchedule` over `getAllTolerationPreferNoSchedule`).
 pub fn count_intolerable_prefer_no_schedule(taints: &[Taint], tols: &[Toleration]) -> i64 {
-    let prefer: Vec<&Toleration> = tols
-        .iter()
-        .filter(|t| t.effect.is_none_or(|e| e == TaintEffect::PreferNoSchedule))
-        .collect();
+    let prefer: Vec<&Toleration> =
+        tols.iter().filter(|t| t.effect.is_none_or(|e| e == TaintEffect::PreferNoSchedule)).collect();
     let count = taints
         .iter()
         .filter(|taint| taint.effect == TaintEffect::PreferNoSchedule)
@@ -338,31 +304,21 @@ where
         Some("NoSchedule") => Ok(Some(TaintEffect::NoSchedule)),
         Some("PreferNoSchedule") => Ok(Some(TaintEffect::PreferNoSchedule)),
         Some("NoExecute") => Ok(Some(TaintEffect::NoExecute)),
-        Some(other) => Err(D::Error::unknown_variant(
-            other,
-            &["NoSchedule", "PreferNoSchedule", "NoExecute", ""],
-        )),
+        Some(other) => Err(D::Error::unknown_variant(other, &["NoSchedule", "PreferNoSchedule", "NoExecute", ""])),
     }
 }
 
 fn check_key(key: &str) -> Result<(), TaintError> {
     match qualified_name_error(key) {
         None => Ok(()),
-        Some(reason) => Err(TaintError::InvalidKey {
-            key: key.to_owned(),
-            reason,
-        }),
+        Some(reason) => Err(TaintError::InvalidKey { key: key.to_owned(), reason }),
     }
 }
 
 fn check_value(key: &str, value: &str) -> Result<(), TaintError> {
     match label_value_error(value) {
         None => Ok(()),
-        Some(reason) => Err(TaintError::InvalidValue {
-            key: key.to_owned(),
-            value: value.to_owned(),
-            reason,
-        }),
+        Some(reason) => Err(TaintError::InvalidValue { key: key.to_owned(), value: value.to_owned(), reason }),
     }
 }
 
@@ -378,8 +334,7 @@ fn is_qualified_shape(s: &str) -> bool {
         (Some(first), Some(last)) => {
             first.is_ascii_alphanumeric()
                 && last.is_ascii_alphanumeric()
-                && b.iter()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+                && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
         }
         _ => false,
     }
@@ -408,9 +363,7 @@ fn qualified_name_error(key: &str) -> Option<String> {
         return Some("name part must be non-empty".to_owned());
     }
     if name.len() > MAX_NAME_LEN {
-        return Some(format!(
-            "name part must be no more than {MAX_NAME_LEN} characters"
-        ));
+        return Some(format!("name part must be no more than {MAX_NAME_LEN} characters"));
     }
     if !is_qualified_shape(name) {
         return Some(
@@ -446,9 +399,7 @@ fn is_dns1123_subdomain(value: &str) -> bool {
             let b = l.as_bytes();
             match (b.first(), b.last()) {
                 (Some(first), Some(last)) => {
-                    lower_alnum(*first)
-                        && lower_alnum(*last)
-                        && b.iter().all(|c| lower_alnum(*c) || *c == b'-')
+                    lower_alnum(*first) && lower_alnum(*last) && b.iter().all(|c| lower_alnum(*c) || *c == b'-')
                 }
                 _ => false,
             }
@@ -463,27 +414,11 @@ mod tests {
     use proptest::prelude::*;
 
     fn taint(key: &str, value: &str, effect: TaintEffect) -> Taint {
-        Taint {
-            key: key.to_owned(),
-            value: value.to_owned(),
-            effect,
-            time_added: None,
-        }
+        Taint { key: key.to_owned(), value: value.to_owned(), effect, time_added: None }
     }
 
-    fn tol(
-        key: &str,
-        operator: TolerationOperator,
-        value: &str,
-        effect: Option<TaintEffect>,
-    ) -> Toleration {
-        Toleration {
-            key: key.to_owned(),
-            operator,
-            value: value.to_owned(),
-            effect,
-            toleration_seconds: None,
-        }
+    fn tol(key: &str, operator: TolerationOperator, value: &str, effect: Option<TaintEffect>) -> Toleration {
+        Toleration { key: key.to_owned(), operator, value: value.to_owned(), effect, toleration_seconds: None }
     }
 
     #[test]
@@ -491,98 +426,26 @@ mod tests {
         let gpu = taint("gpu", "true", NoSchedule);
         let bare = taint("gpu", "", NoExecute);
         let cases: Vec<(&str, Toleration, &Taint, bool)> = vec![
-            (
-                "Equal with the same key, value and effect",
-                tol("gpu", Equal, "true", Some(NoSchedule)),
-                &gpu,
-                true,
-            ),
-            (
-                "Equal with a different value",
-                tol("gpu", Equal, "false", Some(NoSchedule)),
-                &gpu,
-                false,
-            ),
-            (
-                "Equal with a different key",
-                tol("cpu", Equal, "true", Some(NoSchedule)),
-                &gpu,
-                false,
-            ),
-            (
-                "an empty effect matches every effect",
-                tol("gpu", Equal, "true", None),
-                &gpu,
-                true,
-            ),
-            (
-                "a different effect",
-                tol("gpu", Equal, "true", Some(NoExecute)),
-                &gpu,
-                false,
-            ),
-            (
-                "Exists ignores the value",
-                tol("gpu", Exists, "", Some(NoSchedule)),
-                &gpu,
-                true,
-            ),
-            (
-                "Exists with a stray value still ignores it",
-                tol("gpu", Exists, "x", None),
-                &gpu,
-                true,
-            ),
-            (
-                "Exists with a different key",
-                tol("cpu", Exists, "", None),
-                &gpu,
-                false,
-            ),
-            (
-                "Exists with an empty key matches every taint",
-                tol("", Exists, "", None),
-                &gpu,
-                true,
-            ),
-            (
-                "Exists with an empty key honours the effect",
-                tol("", Exists, "", Some(PreferNoSchedule)),
-                &gpu,
-                false,
-            ),
-            (
-                "Equal with an empty key skips the key check",
-                tol("", Equal, "true", None),
-                &gpu,
-                true,
-            ),
-            (
-                "Equal with an empty key still compares values",
-                tol("", Equal, "", None),
-                &gpu,
-                false,
-            ),
-            (
-                "Equal with empty values on both sides",
-                tol("gpu", Equal, "", None),
-                &bare,
-                true,
-            ),
+            ("Equal with the same key, value and effect", tol("gpu", Equal, "true", Some(NoSchedule)), &gpu, true),
+            ("Equal with a different value", tol("gpu", Equal, "false", Some(NoSchedule)), &gpu, false),
+            ("Equal with a different key", tol("cpu", Equal, "true", Some(NoSchedule)), &gpu, false),
+            ("an empty effect matches every effect", tol("gpu", Equal, "true", None), &gpu, true),
+            ("a different effect", tol("gpu", Equal, "true", Some(NoExecute)), &gpu, false),
+            ("Exists ignores the value", tol("gpu", Exists, "", Some(NoSchedule)), &gpu, true),
+            ("Exists with a stray value still ignores it", tol("gpu", Exists, "x", None), &gpu, true),
+            ("Exists with a different key", tol("cpu", Exists, "", None), &gpu, false),
+            ("Exists with an empty key matches every taint", tol("", Exists, "", None), &gpu, true),
+            ("Exists with an empty key honours the effect", tol("", Exists, "", Some(PreferNoSchedule)), &gpu, false),
+            ("Equal with an empty key skips the key check", tol("", Equal, "true", None), &gpu, true),
+            ("Equal with an empty key still compares values", tol("", Equal, "", None), &gpu, false),
+            ("Equal with empty values on both sides", tol("gpu", Equal, "", None), &bare, true),
         ];
         for (name, t, taint, want) in cases {
             assert_eq!(t.tolerates(taint), want, "{name}");
-            assert_eq!(
-                tolerations_tolerate_taint(std::slice::from_ref(&t), taint),
-                want,
-                "{name}"
-            );
+            assert_eq!(tolerations_tolerate_taint(std::slice::from_ref(&t), taint), want, "{name}");
         }
         assert!(!tolerations_tolerate_taint(&[], &gpu));
-        assert!(tolerations_tolerate_taint(
-            &[tol("cpu", Exists, "", None), tol("gpu", Exists, "", None)],
-            &gpu
-        ));
+        assert!(tolerations_tolerate_taint(&[tol("cpu", Exists, "", None), tol("gpu", Exists, "", None)], &gpu));
     }
 
     #[test]
@@ -606,10 +469,7 @@ mod tests {
             ),
             (
                 "both tolerated, PreferNoSchedule ignored",
-                vec![
-                    tol("dedicated", Exists, "", None),
-                    tol("unreachable", Exists, "", Some(NoExecute)),
-                ],
+                vec![tol("dedicated", Exists, "", None), tol("unreachable", Exists, "", Some(NoExecute))],
                 None,
             ),
             ("tolerate everything", vec![tol("", Exists, "", None)], None),
@@ -619,46 +479,24 @@ mod tests {
             assert_eq!(got.map(|t| t.key.as_str()), want, "{name}");
         }
         let only_no_execute = |t: &Taint| t.effect == NoExecute;
-        assert_eq!(
-            find_untolerated_taint(&taints, &[], only_no_execute).map(|t| t.key.as_str()),
-            Some("unreachable")
-        );
+        assert_eq!(find_untolerated_taint(&taints, &[], only_no_execute).map(|t| t.key.as_str()), Some("unreachable"));
         assert_eq!(find_untolerated_taint(&[], &[], |_| true), None);
     }
 
     #[test]
     fn prefer_no_schedule_taints_are_counted_when_untolerated() {
-        let taints = vec![
-            taint("a", "1", PreferNoSchedule),
-            taint("b", "", PreferNoSchedule),
-            taint("c", "", NoSchedule),
-        ];
+        let taints =
+            vec![taint("a", "1", PreferNoSchedule), taint("b", "", PreferNoSchedule), taint("c", "", NoSchedule)];
         let cases: Vec<(&str, Vec<Toleration>, i64)> = vec![
             ("no tolerations", vec![], 2),
-            (
-                "an empty-effect toleration counts",
-                vec![tol("a", Equal, "1", None)],
-                1,
-            ),
-            (
-                "a PreferNoSchedule toleration counts",
-                vec![tol("b", Exists, "", Some(PreferNoSchedule))],
-                1,
-            ),
-            (
-                "a NoSchedule toleration does not",
-                vec![tol("a", Exists, "", Some(NoSchedule))],
-                2,
-            ),
+            ("an empty-effect toleration counts", vec![tol("a", Equal, "1", None)], 1),
+            ("a PreferNoSchedule toleration counts", vec![tol("b", Exists, "", Some(PreferNoSchedule))], 1),
+            ("a NoSchedule toleration does not", vec![tol("a", Exists, "", Some(NoSchedule))], 2),
             ("tolerate everything", vec![tol("", Exists, "", None)], 0),
             ("a wrong value", vec![tol("a", Equal, "2", None)], 2),
         ];
         for (name, tols, want) in cases {
-            assert_eq!(
-                count_intolerable_prefer_no_schedule(&taints, &tols),
-                want,
-                "{name}"
-            );
+            assert_eq!(count_intolerable_prefer_no_schedule(&taints, &tols), want, "{name}");
         }
     }
 
@@ -673,15 +511,7 @@ mod tests {
             tol("gpu", Equal, "true", Some(NoSchedule)),
             tol("gpu", Equal, "", None),
             tol("example.com/gpu", Exists, "", Some(PreferNoSchedule)),
-            seconds(
-                tol(
-                    "node.kubernetes.io/unreachable",
-                    Exists,
-                    "",
-                    Some(NoExecute),
-                ),
-                300,
-            ),
+            seconds(tol("node.kubernetes.io/unreachable", Exists, "", Some(NoExecute)), 300),
         ];
         for t in ok {
             assert_eq!(t.validate(), Ok(()), "{t:?}");
@@ -695,56 +525,32 @@ mod tests {
             (
                 "Exists with a value",
                 tol("gpu", Exists, "true", None),
-                TaintError::ExistsWithValue {
-                    key: "gpu".into(),
-                    value: "true".into(),
-                },
+                TaintError::ExistsWithValue { key: "gpu".into(), value: "true".into() },
             ),
             (
                 "tolerationSeconds with NoSchedule",
                 seconds(tol("gpu", Exists, "", Some(NoSchedule)), 10),
-                TaintError::TolerationSecondsRequireNoExecute {
-                    key: "gpu".into(),
-                    effect: Some(NoSchedule),
-                },
+                TaintError::TolerationSecondsRequireNoExecute { key: "gpu".into(), effect: Some(NoSchedule) },
             ),
             (
                 "tolerationSeconds with an empty effect",
                 seconds(tol("gpu", Exists, "", None), 10),
-                TaintError::TolerationSecondsRequireNoExecute {
-                    key: "gpu".into(),
-                    effect: None,
-                },
+                TaintError::TolerationSecondsRequireNoExecute { key: "gpu".into(), effect: None },
             ),
         ];
         for (name, t, want) in cases {
             assert_eq!(t.validate(), Err(want), "{name}");
         }
-        assert!(matches!(
-            tol("bad key", Exists, "", None).validate(),
-            Err(TaintError::InvalidKey { .. })
-        ));
-        assert!(matches!(
-            tol("gpu", Equal, "not ok", None).validate(),
-            Err(TaintError::InvalidValue { .. })
-        ));
-        let msg = seconds(tol("gpu", Exists, "", None), 1)
-            .validate()
-            .unwrap_err()
-            .to_string();
-        assert!(
-            msg.contains("\"gpu\"") && msg.contains("NoExecute"),
-            "{msg}"
-        );
+        assert!(matches!(tol("bad key", Exists, "", None).validate(), Err(TaintError::InvalidKey { .. })));
+        assert!(matches!(tol("gpu", Equal, "not ok", None).validate(), Err(TaintError::InvalidValue { .. })));
+        let msg = seconds(tol("gpu", Exists, "", None), 1).validate().unwrap_err().to_string();
+        assert!(msg.contains("\"gpu\"") && msg.contains("NoExecute"), "{msg}");
     }
 
     #[test]
     fn taint_validation_needs_a_key_and_a_label_value() {
         assert_eq!(taint("gpu", "true", NoSchedule).validate(), Ok(()));
-        assert_eq!(
-            taint("", "", NoSchedule).validate(),
-            Err(TaintError::EmptyTaintKey)
-        );
+        assert_eq!(taint("", "", NoSchedule).validate(), Err(TaintError::EmptyTaintKey));
         assert!(taint("a/b/c", "", NoSchedule).validate().is_err());
         assert!(taint("gpu", "-x", NoSchedule).validate().is_err());
     }
@@ -752,18 +558,9 @@ mod tests {
     #[test]
     fn taints_display_as_kubectl_shows_them() {
         let cases = [
-            (
-                taint("dedicated", "ml", NoSchedule),
-                "dedicated=ml:NoSchedule",
-            ),
-            (
-                taint("node.kubernetes.io/unreachable", "", NoExecute),
-                "node.kubernetes.io/unreachable:NoExecute",
-            ),
-            (
-                taint("soft", "x", PreferNoSchedule),
-                "soft=x:PreferNoSchedule",
-            ),
+            (taint("dedicated", "ml", NoSchedule), "dedicated=ml:NoSchedule"),
+            (taint("node.kubernetes.io/unreachable", "", NoExecute), "node.kubernetes.io/unreachable:NoExecute"),
+            (taint("soft", "x", PreferNoSchedule), "soft=x:PreferNoSchedule"),
         ];
         for (t, want) in cases {
             assert_eq!(t.to_string(), want);
@@ -778,10 +575,7 @@ mod tests {
                 {"key":"dedicated","value":"ml","effect":"NoSchedule"}]"#,
         )
         .unwrap();
-        assert_eq!(
-            taints[0].time_added.as_deref(),
-            Some("2024-05-01T10:00:00Z")
-        );
+        assert_eq!(taints[0].time_added.as_deref(), Some("2024-05-01T10:00:00Z"));
         assert_eq!(taints[0].value, "");
         assert_eq!(taints[1], taint("dedicated", "ml", NoSchedule));
 
@@ -829,16 +623,10 @@ mod tests {
         let mut tl = tol("gpu", Exists, "", Some(NoExecute));
         tl.toleration_seconds = Some(60);
         let json = serde_json::to_string(&tl).unwrap();
-        assert_eq!(
-            json,
-            r#"{"key":"gpu","operator":"Exists","effect":"NoExecute","tolerationSeconds":60}"#
-        );
+        assert_eq!(json, r#"{"key":"gpu","operator":"Exists","effect":"NoExecute","tolerationSeconds":60}"#);
         assert_eq!(serde_json::from_str::<Toleration>(&json).unwrap(), tl);
         let all = Toleration::default();
-        assert_eq!(
-            serde_json::to_string(&all).unwrap(),
-            r#"{"operator":"Equal"}"#
-        );
+        assert_eq!(serde_json::to_string(&all).unwrap(), r#"{"operator":"Equal"}"#);
     }
 
     fn any_effect() -> impl Strategy<Value = TaintEffect> {
@@ -857,10 +645,7 @@ mod tests {
             prop::option::of(any_effect()),
             prop::option::of(any::<i64>()),
         )
-            .prop_map(|(k, o, v, e, s)| Toleration {
-                toleration_seconds: s,
-                ..tol(&k, o, &v, e)
-            })
+            .prop_map(|(k, o, v, e, s)| Toleration { toleration_seconds: s, ..tol(&k, o, &v, e) })
     }
 
     proptest! {

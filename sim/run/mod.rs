@@ -428,16 +428,25 @@ impl<'s> Simulation<'s> {
                 Some(id) => self.end_pod(id, PodPhase::Deleted, "pod_deleted", ""),
                 None => self.log(
                     "action_skipped",
-                    &format!(",\"action\":\"deletePod\",\"pod\":{},\"reason\":\"no such live pod\"", json_str(&format!("{namespace}/{name}"))),
+                    &format!(
+                        ",\"action\":\"deletePod\",\"pod\":{},\"reason\":\"no such live pod\"",
+                        json_str(&format!("{namespace}/{name}"))
+                    ),
                 ),
             },
             Action::FailNode(name) => match self.cluster.node_id(&name) {
                 Some(id) if self.cluster.node(id).ready => self.set_node_down(id),
-                _ => self.log("action_skipped", &format!(",\"action\":\"failNode\",\"node\":{},\"reason\":\"already failed\"", json_str(&name))),
+                _ => self.log(
+                    "action_skipped",
+                    &format!(",\"action\":\"failNode\",\"node\":{},\"reason\":\"already failed\"", json_str(&name)),
+                ),
             },
             Action::RecoverNode(name) => match self.cluster.node_id(&name) {
                 Some(id) if !self.cluster.node(id).ready => self.set_node_up(id),
-                _ => self.log("action_skipped", &format!(",\"action\":\"recoverNode\",\"node\":{},\"reason\":\"not failed\"", json_str(&name))),
+                _ => self.log(
+                    "action_skipped",
+                    &format!(",\"action\":\"recoverNode\",\"node\":{},\"reason\":\"not failed\"", json_str(&name)),
+                ),
             },
         }
     }
@@ -450,7 +459,14 @@ impl<'s> Simulation<'s> {
         let id = match self.cluster.add_pod(pod, now) {
             Ok(id) => id,
             Err(e) => {
-                return self.log("action_skipped", &format!(",\"action\":\"createPod\",\"pod\":{},\"reason\":{}", json_str(&key), json_str(&e.to_string())));
+                return self.log(
+                    "action_skipped",
+                    &format!(
+                        ",\"action\":\"createPod\",\"pod\":{},\"reason\":{}",
+                        json_str(&key),
+                        json_str(&e.to_string())
+                    ),
+                );
             }
         };
         self.metrics.pod_created();
@@ -459,15 +475,28 @@ impl<'s> Simulation<'s> {
             // A pod naming its node bypasses the scheduler; the kubelet admits it if it fits.
             Some(n) => match self.cluster.node_id(&n) {
                 Some(node) if self.cluster.node(node).ready => {
-                    let misfit = crate::scheduler::plugins::node_resources_fit::fits_request(&self.cluster.pod(id).pod, self.cluster.node(node));
+                    let misfit = crate::scheduler::plugins::node_resources_fit::fits_request(
+                        &self.cluster.pod(id).pod,
+                        self.cluster.node(node),
+                    );
                     if misfit.is_empty() {
                         self.bind(id, node)
                     } else {
                         let reason = misfit.into_iter().map(|m| m.reason).collect::<Vec<_>>().join(", ");
-                        self.end_pod(id, PodPhase::Failed, "pod_failed", &format!(",\"reason\":{}", json_str(&format!("kubelet admission: {reason}"))))
+                        self.end_pod(
+                            id,
+                            PodPhase::Failed,
+                            "pod_failed",
+                            &format!(",\"reason\":{}", json_str(&format!("kubelet admission: {reason}"))),
+                        )
                     }
                 }
-                _ => self.end_pod(id, PodPhase::Failed, "pod_failed", &format!(",\"reason\":{}", json_str(&format!("node {n:?} is not available")))),
+                _ => self.end_pod(
+                    id,
+                    PodPhase::Failed,
+                    "pod_failed",
+                    &format!(",\"reason\":{}", json_str(&format!("node {n:?} is not available"))),
+                ),
             },
             None => {
                 self.scheduler.queue.add(id, priority, now);
@@ -521,7 +550,11 @@ impl<'s> Simulation<'s> {
             }
             CycleOutcome::Unschedulable(d) => {
                 self.scheduler.queue.add_unschedulable(id, now);
-                let fields = format!(",\"pod\":{},\"message\":{}", json_str(&self.cluster.pod(id).pod.key()), json_str(&d.message()));
+                let fields = format!(
+                    ",\"pod\":{},\"message\":{}",
+                    json_str(&self.cluster.pod(id).pod.key()),
+                    json_str(&d.message())
+                );
                 self.log("pod_unschedulable", &fields)?;
             }
             CycleOutcome::Error(e) => return Err(RunError::Scheduler(e)),
@@ -608,7 +641,12 @@ impl<'s> Simulation<'s> {
         Ok(())
     }
 
-    fn finish(mut self, end_time: SimTime, opts: &RunOptions, started: std::time::Instant) -> Result<RunResult, RunError> {
+    fn finish(
+        mut self,
+        end_time: SimTime,
+        opts: &RunOptions,
+        started: std::time::Instant,
+    ) -> Result<RunResult, RunError> {
         self.metrics.finish(&self.cluster, end_time);
         let trace_digest = std::mem::replace(&mut self.events_log, StreamFile::discard(false)).finish()?;
         std::mem::replace(&mut self.timeseries, StreamFile::discard(false)).finish()?;

@@ -134,7 +134,11 @@ impl Metrics {
 
     fn contribution(cluster: &ClusterState, id: NodeId) -> (Triple, Triple, u64) {
         let n = cluster.node(id);
-        if n.ready { (Triple::of(&n.requested), Triple::of(&n.node.allocatable), 1) } else { (Triple::default(), Triple::default(), 0) }
+        if n.ready {
+            (Triple::of(&n.requested), Triple::of(&n.node.allocatable), 1)
+        } else {
+            (Triple::default(), Triple::default(), 0)
+        }
     }
 
     /// A node joined at `now`.
@@ -350,7 +354,8 @@ pub fn build(sc: &Scenario, cluster: &ClusterState, m: &Metrics, end: SimTime, t
         counts: Counts {
             pods_created: m.created,
             pods_scheduled: pods.iter().filter(|p| p.scheduled.is_some()).count() as u64,
-            unschedulable_at_end: pods.iter().filter(|p| p.phase == PodPhase::Pending && p.node.is_none()).count() as u64,
+            unschedulable_at_end: pods.iter().filter(|p| p.phase == PodPhase::Pending && p.node.is_none()).count()
+                as u64,
             running_at_end: cluster.phase_count(PodPhase::Running),
             succeeded: m.ended[PodPhase::Succeeded as usize],
             failed: m.ended[PodPhase::Failed as usize],

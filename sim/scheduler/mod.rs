@@ -44,7 +44,12 @@ pub struct Profile {
 impl Profile {
     /// A profile with the named built-in plugins enabled at their default weights.
     pub fn with_plugins(scheduler_name: &str, names: &[&str]) -> Result<Profile, String> {
-        let mut p = Profile { scheduler_name: scheduler_name.into(), filters: vec![], scores: vec![], percentage_of_nodes_to_score: None };
+        let mut p = Profile {
+            scheduler_name: scheduler_name.into(),
+            filters: vec![],
+            scores: vec![],
+            percentage_of_nodes_to_score: None,
+        };
         for name in names {
             let entry = registry::build(name).ok_or_else(|| format!("unknown plugin {name:?}"))?;
             if let Some(f) = entry.filter {

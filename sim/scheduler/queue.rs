@@ -144,11 +144,13 @@ impl SchedulingQueue {
         }
     }
 
-
     /// Adds a newly created pod to activeQ.
     pub fn add(&mut self, pod: PodId, priority: i32, now: SimTime) {
         self.forget(pod);
-        self.info.insert(pod, Info { priority, timestamp: now, unschedulable_count: 0, generation: 0, place: Place::InFlight });
+        self.info.insert(
+            pod,
+            Info { priority, timestamp: now, unschedulable_count: 0, generation: 0, place: Place::InFlight },
+        );
         self.push_active(pod);
     }
 

@@ -2,7 +2,9 @@
 //! profile with upstream's weights.
 
 use crate::scheduler::framework::{FilterPlugin, ScorePlugin};
-use crate::scheduler::plugins::{node_affinity, node_name, node_resources_fit, node_unschedulable, taint_toleration};
+use crate::scheduler::plugins::{
+    node_affinity, node_name, node_ports, node_resources_fit, node_unschedulable, taint_toleration,
+};
 use std::sync::Arc;
 
 /// A plugin's implementations of the extension points it supports.
@@ -20,6 +22,7 @@ pub const BUILT_IN: &[&str] = &[
     node_name::NAME,
     taint_toleration::NAME,
     node_affinity::NAME,
+    node_ports::NAME,
     node_resources_fit::NAME,
 ];
 
@@ -35,6 +38,7 @@ pub fn build(name: &str) -> Option<PluginEntry> {
             PluginEntry { filter: Some(p.clone()), score: Some(p) }
         }
         node_affinity::NAME => PluginEntry { filter: Some(Arc::new(node_affinity::NodeAffinity)), score: None },
+        node_ports::NAME => PluginEntry { filter: Some(Arc::new(node_ports::NodePorts)), score: None },
         node_resources_fit::NAME => {
             let p = Arc::new(node_resources_fit::NodeResourcesFit::default());
             PluginEntry { filter: Some(p.clone()), score: Some(p) }

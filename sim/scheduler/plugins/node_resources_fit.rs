@@ -98,7 +98,11 @@ pub fn fits_request(pod: &Pod, node: &NodeState) -> Vec<InsufficientResource> {
         out.push(InsufficientResource { reason: "Too many pods".into(), unresolvable: false });
     }
     let req = &pod.requests;
-    if req.cpu_millis == 0 && req.memory_bytes == 0 && req.ephemeral_storage_bytes == 0 && req.scalar.values().all(|v| *v == 0) {
+    if req.cpu_millis == 0
+        && req.memory_bytes == 0
+        && req.ephemeral_storage_bytes == 0
+        && req.scalar.values().all(|v| *v == 0)
+    {
         return out;
     }
     let used = &node.requested;
@@ -215,9 +219,16 @@ impl NodeResourcesFit {
                 ScoringStrategy::RequestedToCapacityRatio(shape) => {
                     let scaled: Vec<ShapePoint> = shape
                         .iter()
-                        .map(|p| ShapePoint { utilization: p.utilization, score: p.score * (MAX_NODE_SCORE / MAX_CUSTOM_PRIORITY_SCORE) })
+                        .map(|p| ShapePoint {
+                            utilization: p.utilization,
+                            score: p.score * (MAX_NODE_SCORE / MAX_CUSTOM_PRIORITY_SCORE),
+                        })
                         .collect();
-                    let s = if req > alloc { broken_linear(&scaled, 100) } else { broken_linear(&scaled, req * 100 / alloc) };
+                    let s = if req > alloc {
+                        broken_linear(&scaled, 100)
+                    } else {
+                        broken_linear(&scaled, req * 100 / alloc)
+                    };
                     if s > 0 {
                         rtcr_score += s * spec.weight;
                         rtcr_weights += spec.weight;
@@ -335,6 +346,10 @@ mod tests {
         let mut node = make_node("n", 1000, 1000, 110);
         node.requested.cpu_millis = 1000;
         let pod = make_pod("p", &[(CPU, 0)]);
-        assert!(fit(ScoringStrategy::LeastAllocated).filter(&CycleState::new(), &ClusterState::new(), &pod, &node).is_success());
+        assert!(
+            fit(ScoringStrategy::LeastAllocated)
+                .filter(&CycleState::new(), &ClusterState::new(), &pod, &node)
+                .is_success()
+        );
     }
 }

@@ -27,7 +27,12 @@ impl FilterPlugin for NodeUnschedulable {
         if !node.node.unschedulable {
             return Status::success();
         }
-        let taint = Taint { key: TAINT_UNSCHEDULABLE.into(), value: String::new(), effect: TaintEffect::NoSchedule, time_added: None };
+        let taint = Taint {
+            key: TAINT_UNSCHEDULABLE.into(),
+            value: String::new(),
+            effect: TaintEffect::NoSchedule,
+            time_added: None,
+        };
         if tolerations_tolerate_taint(&pod.tolerations, &taint) {
             return Status::success();
         }
@@ -67,6 +72,8 @@ mod tests {
     #[test]
     fn a_schedulable_node_accepts_any_pod() {
         let node = make_node("n", 1000, 1000, 10);
-        assert!(NodeUnschedulable.filter(&CycleState::new(), &ClusterState::new(), &make_pod("p", &[]), &node).is_success());
+        assert!(
+            NodeUnschedulable.filter(&CycleState::new(), &ClusterState::new(), &make_pod("p", &[]), &node).is_success()
+        );
     }
 }

@@ -24,7 +24,8 @@ impl Plugin for TaintToleration {
 
 impl FilterPlugin for TaintToleration {
     fn filter(&self, _: &CycleState, _: &ClusterState, pod: &Pod, node: &NodeState) -> Status {
-        let hard = |t: &crate::model::taint::Taint| matches!(t.effect, TaintEffect::NoSchedule | TaintEffect::NoExecute);
+        let hard =
+            |t: &crate::model::taint::Taint| matches!(t.effect, TaintEffect::NoSchedule | TaintEffect::NoExecute);
         match find_untolerated_taint(&node.node.taints, &pod.tolerations, hard) {
             None => Status::success(),
             Some(t) => Status::unresolvable(format!("node(s) had untolerated taint {{{}: {}}}", t.key, t.value)),

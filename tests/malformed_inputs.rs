@@ -1,0 +1,109 @@
+//! The malformed-input corpus: every file in `tests/corpus/malformed/*.yaml` must be rejected
+//! with the message its `# expect:` line gives (and at the line its `# expect-line:` gives), and
+//! the command line must exit with status 2 naming the file. Nothing may panic.
+
+use kubesim::input::scenario;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn corpus() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir("tests/corpus/malformed")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    v.sort();
+    assert!(v.len() >= 20, "the corpus should have at least 20 cases");
+    v
+}
+
+fn expectations(text: &str) -> (Vec<String>, Option<u64>) {
+    let mut msgs = Vec::new();
+    let mut line = None;
+    for l in text.lines() {
+        if let Some(m) = l.strip_prefix("# expect: ") {
+            msgs.push(m.to_string());
+        } else if let Some(n) = l.strip_prefix("# expect-line: ") {
+            line = Some(n.trim().parse().expect("expect-line is a number"));
+        }
+    }
+    (msgs, line)
+}
+
+#[test]
+fn every_malformed_scenario_is_rejected_with_its_message_and_position() {
+    for path in corpus() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (msgs, line) = expectations(&text);
+        assert!(!msgs.is_empty() || line.is_some(), "{}: no expectation", path.display());
+        let err = match scenario::load(&path, &[]) {
+            Ok(_) => panic!("{}: was accepted", path.display()),
+            Err(e) => e,
+        };
+        let shown = err.to_string();
+        for m in &msgs {
+            assert!(shown.contains(m.as_str()), "{}: expected {m:?} in {shown:?}", path.display());
+        }
+        if let Some(l) = line {
+            assert_eq!(err.line, Some(l), "{}: {shown}", path.display());
+            assert!(err.column.is_some(), "{}: no column in {shown}", path.display());
+        }
+        assert!(shown.contains(".yaml"), "{}: the message does not name a file: {shown}", path.display());
+    }
+}
+
+#[test]
+fn the_command_line_exits_with_status_2_and_names_the_file() {
+    let exe = env!("CARGO_BIN_EXE_kubesim");
+    for path in corpus().into_iter().take(6) {
+        for cmd in ["validate", "run"] {
+            let mut c = Command::new(exe);
+            c.arg(cmd).arg(&path);
+            if cmd == "run" {
+                c.arg("--out").arg(std::env::temp_dir().join("kubesim-never-written"));
+            }
+            let out = c.output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{cmd} {}: {stderr}", path.display());
+            assert!(stderr.starts_with("error: "), "{stderr}");
+            assert!(stderr.contains(".yaml"), "the message names no file: {stderr}");
+        }
+    }
+}
+
+#[test]
+fn a_bad_set_override_is_an_input_error() {
+    let exe = env!("CARGO_BIN_EXE_kubesim");
+    let out = Command::new(exe)
+        .args(["validate", "scenarios/quickstart.yaml", "--set", "cluster.nodePools[9].count=1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("index 9 is out of range"));
+    let out = Command::new(exe).args(["validate", "scenarios/quickstart.yaml", "--set", "seed"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected path=value"));
+}
+
+#[test]
+fn arbitrary_bytes_never_panic_the_scenario_loader() {
+    use proptest::prelude::*;
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig { cases: 300, ..Default::default() });
+    let base = std::fs::read_to_string("scenarios/quickstart.yaml").unwrap();
+    runner
+        .run(&(0..base.len(), "[ -~\n]{0,12}", 0usize..8), |(pos, junk, cut)| {
+            // Mutate the bundled scenario: splice junk in and cut a few bytes out.
+            let mut pos = pos;
+            while !base.is_char_boundary(pos) {
+                pos -= 1;
+            }
+            let mut end = (pos + cut).min(base.len());
+            while !base.is_char_boundary(end) {
+                end += 1;
+            }
+            let text = format!("{}{}{}", &base[..pos], junk, &base[end..]);
+            let _ = scenario::load_str(&text, "fuzz.yaml", std::path::Path::new("scenarios"), &[]);
+            Ok(())
+        })
+        .unwrap();
+}
