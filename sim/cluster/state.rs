@@ -70,6 +70,12 @@ pub struct NodeState {
     pub used_ports: BTreeMap<HostPort, u32>,
     /// Assigned pods, in binding order.
     pub pods: Vec<PodId>,
+    /// Assigned pods that have pod affinity or anti-affinity terms (upstream
+    /// `NodeInfo.PodsWithAffinity`), in binding order.
+    pub pods_with_affinity: Vec<PodId>,
+    /// Assigned pods with required anti-affinity terms (upstream
+    /// `NodeInfo.PodsWithRequiredAntiAffinity`), in binding order.
+    pub pods_with_required_anti_affinity: Vec<PodId>,
     /// How many times the node has failed.
     pub failures: u32,
 }
@@ -126,6 +132,15 @@ pub struct ClusterState {
     pod_by_key: BTreeMap<(String, String), PodId>,
     node_order: Vec<NodeId>,
     phase_counts: [u64; 5],
+    namespaces: BTreeMap<String, crate::model::selector::Labels>,
+    image_nodes: BTreeMap<String, u32>,
+}
+
+/// An image name as ImageLocality compares it: `:latest` is appended when the name has no tag
+/// (no `:` after the last `/`) and no digest.
+pub fn normalized_image_name(name: &str) -> String {
+    let last_slash = name.rfind('/').map(|i| i + 1).unwrap_or(0);
+    if name.contains('@') || name[last_slash..].contains(':') { name.to_string() } else { format!("{name}:latest") }
 }
 
 /// Why a state change was refused.
@@ -156,6 +171,15 @@ impl ClusterState {
         }
         let id = NodeId(self.nodes.len() as u32);
         self.node_by_name.insert(node.name.clone(), id);
+        let mut images = std::collections::BTreeSet::new();
+        for img in &node.images {
+            for n in &img.names {
+                images.insert(normalized_image_name(n));
+            }
+        }
+        for i in images {
+            *self.image_nodes.entry(i).or_insert(0) += 1;
+        }
         self.nodes.push(NodeState {
             node,
             ready: true,
@@ -164,6 +188,8 @@ impl ClusterState {
             non_zero_memory_bytes: 0,
             used_ports: BTreeMap::new(),
             pods: Vec::new(),
+            pods_with_affinity: Vec::new(),
+            pods_with_required_anti_affinity: Vec::new(),
             failures: 0,
         });
         self.rebuild_node_order();
@@ -232,6 +258,27 @@ impl ClusterState {
         self.pod_by_key.get(&(namespace.to_string(), name.to_string())).copied()
     }
 
+    /// Records a Namespace and its labels (for `namespaceSelector`).
+    pub fn set_namespace(&mut self, name: &str, labels: crate::model::selector::Labels) {
+        self.namespaces.insert(name.to_string(), labels);
+    }
+
+    /// The labels of namespace `name` (`None` for a namespace no manifest declared; such a
+    /// namespace has no labels but `kubernetes.io/metadata.name`).
+    pub fn namespace_labels(&self, name: &str) -> Option<&crate::model::selector::Labels> {
+        self.namespaces.get(name)
+    }
+
+    /// Every declared namespace with its labels, in name order.
+    pub fn namespaces(&self) -> &BTreeMap<String, crate::model::selector::Labels> {
+        &self.namespaces
+    }
+
+    /// Number of nodes that hold the image (by normalized name).
+    pub fn nodes_with_image(&self, normalized_name: &str) -> u32 {
+        self.image_nodes.get(normalized_name).copied().unwrap_or(0)
+    }
+
     /// Number of pods currently in `phase`.
     pub fn phase_count(&self, phase: PodPhase) -> u64 {
         self.phase_counts[phase as usize]
@@ -285,6 +332,12 @@ impl ClusterState {
             *n.used_ports.entry(hp.clone()).or_insert(0) += 1;
         }
         n.pods.push(pod_id);
+        if p.pod.affinity.has_pod_affinity_terms() {
+            n.pods_with_affinity.push(pod_id);
+        }
+        if p.pod.affinity.has_required_anti_affinity() {
+            n.pods_with_required_anti_affinity.push(pod_id);
+        }
         Ok(())
     }
 
@@ -327,6 +380,8 @@ impl ClusterState {
                 }
             }
             n.pods.retain(|x| *x != id);
+            n.pods_with_affinity.retain(|x| *x != id);
+            n.pods_with_required_anti_affinity.retain(|x| *x != id);
         }
     }
 

@@ -11,6 +11,7 @@ use crate::input::error::InputError;
 use crate::input::go_duration::GoDuration;
 use crate::input::go_duration::parse_duration_micros;
 use crate::input::yaml::{Document, parse_document, split_documents};
+use crate::model::affinity::{Affinity, TopologySpreadConstraint};
 use crate::model::dist::DurationDist;
 use crate::model::node::{LABEL_HOSTNAME, Node, NodeImage, TAINT_NOT_READY, TAINT_UNREACHABLE};
 use crate::model::pod::{Container, HostPort, OwnerRef, Pod, PreemptionPolicy, RestartPolicy, RunModel};
@@ -151,6 +152,12 @@ pub struct PodSpecManifest {
     /// `tolerations`.
     #[serde(default)]
     pub tolerations: Vec<Toleration>,
+    /// `affinity`.
+    #[serde(default)]
+    pub affinity: Option<Affinity>,
+    /// `topologySpreadConstraints`.
+    #[serde(default)]
+    pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
     /// `nodeName`.
     #[serde(default)]
     pub node_name: Option<String>,
@@ -298,12 +305,29 @@ pub struct ManifestSet {
     pub pods: Vec<(PodManifest, String)>,
     /// PriorityClasses by name.
     pub priority_classes: BTreeMap<String, PriorityClassManifest>,
+    /// Namespaces with their labels (`kubernetes.io/metadata.name` added as the API server does).
+    pub namespaces: BTreeMap<String, Labels>,
     /// `Kind: field.path` of every field present but not modelled.
     pub ignored: BTreeSet<String>,
 }
 
 /// The kinds this loader understands.
-pub const SUPPORTED_KINDS: &[&str] = &["Node", "Pod", "PriorityClass", "List"];
+pub const SUPPORTED_KINDS: &[&str] = &["Node", "Pod", "PriorityClass", "Namespace"];
+
+/// A Namespace manifest.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct NamespaceManifest {
+    /// `apiVersion`.
+    #[serde(default)]
+    pub api_version: String,
+    /// `kind`.
+    #[serde(default)]
+    pub kind: String,
+    /// `metadata`.
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+}
 
 fn where_(file: &str, doc: &Document<'_>) -> String {
     format!("{file}:{}", doc.line_offset + 1)
@@ -353,6 +377,17 @@ impl ManifestSet {
                     }
                     self.priority_classes.insert(name, p.value);
                 }
+                "Namespace" => {
+                    let p = parse_document::<NamespaceManifest>(&doc, file)?;
+                    self.note_ignored("Namespace", &p.ignored);
+                    let name = p.value.metadata.name.clone();
+                    if name.is_empty() {
+                        return Err(InputError::at(file, kind_line, kind_col, "metadata.name", "a Namespace needs a name"));
+                    }
+                    let mut labels = p.value.metadata.labels.clone();
+                    labels.insert("kubernetes.io/metadata.name".into(), name.clone());
+                    self.namespaces.insert(name, labels);
+                }
                 "" => {
                     return Err(InputError::at(file, kind_line, kind_col, "kind", "the document has no `kind`"));
                 }
@@ -362,7 +397,7 @@ impl ManifestSet {
                         kind_line,
                         kind_col,
                         "kind",
-                        format!("kind {other:?} is not supported here (supported: Node, Pod, PriorityClass)"),
+                        format!("kind {other:?} is not supported here (supported: Node, Pod, PriorityClass, Namespace)"),
                     ));
                 }
             }
@@ -543,6 +578,11 @@ pub fn pod_from_manifest(m: &PodManifest, set: &ManifestSet) -> Result<Pod, Stri
     }
     let mut tolerations = m.spec.tolerations.clone();
     add_default_tolerations(&mut tolerations);
+    let affinity = m.spec.affinity.clone().unwrap_or_default();
+    affinity.validate().map_err(|e| format!("spec.affinity: {e}"))?;
+    for (i, c) in m.spec.topology_spread_constraints.iter().enumerate() {
+        c.validate().map_err(|e| format!("spec.topologySpreadConstraints[{i}]: {e}"))?;
+    }
     let owner = m
         .metadata
         .owner_references
@@ -568,6 +608,8 @@ pub fn pod_from_manifest(m: &PodManifest, set: &ManifestSet) -> Result<Pod, Stri
         overhead: m.spec.overhead.to_resources(),
         node_selector: m.spec.node_selector.clone(),
         tolerations,
+        affinity,
+        topology_spread_constraints: m.spec.topology_spread_constraints.clone(),
         node_name: m.spec.node_name.clone().filter(|n| !n.is_empty()),
         restart_policy,
         run: run_model_from_annotations(&m.metadata.annotations)?,

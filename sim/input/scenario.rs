@@ -333,6 +333,8 @@ pub struct Scenario {
     pub nodes: Vec<(Node, bool)>,
     /// Pods created at time zero.
     pub initial_pods: Vec<Pod>,
+    /// Declared namespaces and their labels.
+    pub namespaces: std::collections::BTreeMap<String, Labels>,
     /// Arrival generators.
     pub arrivals: Vec<Arrival>,
     /// Timed actions, in time order (stable for equal times).
@@ -753,6 +755,7 @@ fn compile(
         stop_when_idle: f.stop_when_idle,
         nodes,
         initial_pods,
+        namespaces: set.namespaces.clone(),
         arrivals,
         timeline,
         scheduler: f.scheduler.name.clone(),

@@ -1,6 +1,7 @@
 //! The Kubernetes object model the simulator reasons about: quantities and resources, nodes,
 //! pods, label selectors, taints and tolerations, and duration distributions.
 
+pub mod affinity;
 pub mod dist;
 pub mod node;
 pub mod pod;

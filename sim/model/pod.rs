@@ -2,6 +2,7 @@
 //! request computed the way Kubernetes computes it, and the run model (start-up latency, run
 //! duration) that the kubelet model plays out.
 
+use crate::model::affinity::{Affinity, TopologySpreadConstraint};
 use crate::model::dist::DurationDist;
 use crate::model::resources::{CPU, MEMORY, ResourceList, Resources};
 use crate::model::selector::Labels;
@@ -114,6 +115,10 @@ pub struct Pod {
     pub node_selector: Labels,
     /// `spec.tolerations`.
     pub tolerations: Vec<Toleration>,
+    /// `spec.affinity`.
+    pub affinity: Affinity,
+    /// `spec.topologySpreadConstraints`.
+    pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
     /// `spec.nodeName`: bound at creation when set.
     pub node_name: Option<String>,
     /// `spec.restartPolicy`.

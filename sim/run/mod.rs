@@ -233,6 +233,9 @@ impl<'s> Simulation<'s> {
 
     fn start(&mut self) -> Result<(), RunError> {
         let sc = self.scenario;
+        for (name, labels) in &sc.namespaces {
+            self.cluster.set_namespace(name, labels.clone());
+        }
         for (node, ready) in &sc.nodes {
             let id = match self.cluster.add_node(node.clone()) {
                 Ok(id) => id,

@@ -24,6 +24,8 @@ pub fn make_node(name: &str, cpu_millis: i64, memory_bytes: i64, pods: i64) -> N
         non_zero_memory_bytes: 0,
         used_ports: BTreeMap::new(),
         pods: vec![],
+        pods_with_affinity: vec![],
+        pods_with_required_anti_affinity: vec![],
         failures: 0,
     }
 }
@@ -52,6 +54,8 @@ pub fn make_pod(name: &str, requests: &[(&str, i64)]) -> Pod {
         overhead: Resources::default(),
         node_selector: BTreeMap::new(),
         tolerations: vec![],
+        affinity: Default::default(),
+        topology_spread_constraints: vec![],
         node_name: None,
         restart_policy: Default::default(),
         run: Default::default(),
