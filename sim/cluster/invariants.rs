@@ -58,13 +58,18 @@ pub fn check(cluster: &ClusterState) -> Result<(), Violation> {
         if node.used_ports != e.3 {
             return Err(Violation(format!("node {name}: used host ports differ from a recount")));
         }
-        let with_aff: Vec<u32> = e.4.iter().copied().filter(|i| cluster.pods()[*i as usize].pod.affinity.has_pod_affinity_terms()).collect();
+        let with_aff: Vec<u32> =
+            e.4.iter().copied().filter(|i| cluster.pods()[*i as usize].pod.affinity.has_pod_affinity_terms()).collect();
         let mut got_aff: Vec<u32> = node.pods_with_affinity.iter().map(|p| p.0).collect();
         got_aff.sort_unstable();
         if with_aff != got_aff {
             return Err(Violation(format!("node {name}: pods_with_affinity differs from a recount")));
         }
-        let with_anti: Vec<u32> = e.4.iter().copied().filter(|i| cluster.pods()[*i as usize].pod.affinity.has_required_anti_affinity()).collect();
+        let with_anti: Vec<u32> =
+            e.4.iter()
+                .copied()
+                .filter(|i| cluster.pods()[*i as usize].pod.affinity.has_required_anti_affinity())
+                .collect();
         let mut got_anti: Vec<u32> = node.pods_with_required_anti_affinity.iter().map(|p| p.0).collect();
         got_anti.sort_unstable();
         if with_anti != got_anti {

@@ -382,7 +382,13 @@ impl ManifestSet {
                     self.note_ignored("Namespace", &p.ignored);
                     let name = p.value.metadata.name.clone();
                     if name.is_empty() {
-                        return Err(InputError::at(file, kind_line, kind_col, "metadata.name", "a Namespace needs a name"));
+                        return Err(InputError::at(
+                            file,
+                            kind_line,
+                            kind_col,
+                            "metadata.name",
+                            "a Namespace needs a name",
+                        ));
                     }
                     let mut labels = p.value.metadata.labels.clone();
                     labels.insert("kubernetes.io/metadata.name".into(), name.clone());
@@ -397,7 +403,9 @@ impl ManifestSet {
                         kind_line,
                         kind_col,
                         "kind",
-                        format!("kind {other:?} is not supported here (supported: Node, Pod, PriorityClass, Namespace)"),
+                        format!(
+                            "kind {other:?} is not supported here (supported: Node, Pod, PriorityClass, Namespace)"
+                        ),
                     ));
                 }
             }

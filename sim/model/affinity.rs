@@ -190,7 +190,9 @@ impl Affinity {
     /// True when the pod has a required anti-affinity term (upstream
     /// `PodsWithRequiredAntiAffinity`).
     pub fn has_required_anti_affinity(&self) -> bool {
-        self.pod_anti_affinity.as_ref().is_some_and(|p| !p.required_during_scheduling_ignored_during_execution.is_empty())
+        self.pod_anti_affinity
+            .as_ref()
+            .is_some_and(|p| !p.required_during_scheduling_ignored_during_execution.is_empty())
     }
 }
 

@@ -97,12 +97,17 @@ pub trait Plugin {
     fn name(&self) -> &'static str;
 }
 
+/// What PreFilter may return besides its status: the only nodes worth filtering
+/// (upstream `PreFilterResult.NodeNames`; `None` means all nodes).
+pub type PreFilterNodes = Option<std::collections::BTreeSet<String>>;
+
 /// PreFilter: runs once per cycle before filtering. Returning Unschedulable (or
 /// UnschedulableAndUnresolvable) rejects the pod on every node; Skip skips this plugin's Filter
-/// for the cycle; Error aborts the cycle.
+/// for the cycle; Error aborts the cycle. It may also restrict the candidate nodes to a set of
+/// names (the intersection over plugins is used; the other nodes are UnschedulableAndUnresolvable).
 pub trait PreFilterPlugin: Plugin {
     /// Prepares the cycle.
-    fn pre_filter(&self, state: &mut CycleState, cluster: &ClusterState, pod: &Pod) -> Status;
+    fn pre_filter(&self, state: &mut CycleState, cluster: &ClusterState, pod: &Pod) -> (Status, PreFilterNodes);
 }
 
 /// Filter: decides whether the pod fits on one node. Must return Success, Unschedulable or

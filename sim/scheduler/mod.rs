@@ -18,9 +18,10 @@ use crate::cluster::{ClusterState, NodeId};
 use crate::engine::rng::SimRng;
 use crate::model::dist::below;
 use crate::model::pod::Pod;
-use framework::{Code, CycleState, FilterPlugin, MAX_NODE_SCORE, MIN_NODE_SCORE, ScorePlugin, Status};
+use framework::{Code, CycleState, FilterPlugin, MAX_NODE_SCORE, MIN_NODE_SCORE, PreFilterPlugin, ScorePlugin, Status};
 use queue::SchedulingQueue;
 use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// Upstream `minFeasibleNodesToFind`.
@@ -33,6 +34,8 @@ pub const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND: i64 = 5;
 pub struct Profile {
     /// `schedulerName`.
     pub scheduler_name: String,
+    /// PreFilter plugins, in order.
+    pub pre_filters: Vec<Arc<dyn PreFilterPlugin + Send + Sync>>,
     /// Filter plugins, in order.
     pub filters: Vec<Arc<dyn FilterPlugin + Send + Sync>>,
     /// Score plugins with their weights, in order.
@@ -46,12 +49,16 @@ impl Profile {
     pub fn with_plugins(scheduler_name: &str, names: &[&str]) -> Result<Profile, String> {
         let mut p = Profile {
             scheduler_name: scheduler_name.into(),
+            pre_filters: vec![],
             filters: vec![],
             scores: vec![],
             percentage_of_nodes_to_score: None,
         };
         for name in names {
             let entry = registry::build(name).ok_or_else(|| format!("unknown plugin {name:?}"))?;
+            if let Some(f) = entry.pre_filter {
+                p.pre_filters.push(f);
+            }
             if let Some(f) = entry.filter {
                 p.filters.push(f);
             }
@@ -163,6 +170,45 @@ impl Scheduler {
             });
         }
         let mut state = CycleState::new();
+        let mut skipped: BTreeSet<&'static str> = BTreeSet::new();
+        let mut allowed: Option<BTreeSet<String>> = None;
+        for p in &self.profile.pre_filters {
+            let (st, nodes) = p.pre_filter(&mut state, cluster, pod);
+            match st.code {
+                Code::Success => {}
+                Code::Skip => {
+                    skipped.insert(p.name());
+                }
+                Code::Error => {
+                    return CycleOutcome::Error(format!("{}: PreFilter: {}", p.name(), st.reasons.join("; ")));
+                }
+                _ => {
+                    // Rejected on every node.
+                    let mut reasons = BTreeMap::new();
+                    for r in &st.reasons {
+                        reasons.insert(r.clone(), n as u32);
+                    }
+                    return CycleOutcome::Unschedulable(Diagnosis {
+                        num_all_nodes: n,
+                        reasons,
+                        any_resolvable: st.code == Code::Unschedulable,
+                    });
+                }
+            }
+            if let Some(names) = nodes {
+                allowed = Some(match allowed {
+                    None => names,
+                    Some(a) => a.intersection(&names).cloned().collect(),
+                });
+            }
+        }
+        if allowed.as_ref().is_some_and(|a| a.is_empty()) {
+            return CycleOutcome::Unschedulable(Diagnosis {
+                num_all_nodes: n,
+                reasons: BTreeMap::from([("node(s) didn't satisfy plugin(s) PreFilter result".to_string(), n as u32)]),
+                any_resolvable: false,
+            });
+        }
         let mut num_to_find = num_feasible_nodes_to_find(self.profile.percentage_of_nodes_to_score, n);
         if self.profile.scores.is_empty() {
             num_to_find = 1;
@@ -177,7 +223,18 @@ impl Scheduler {
             let node = cluster.node(id);
             processed += 1;
             let mut verdict = Status::success();
+            if let Some(a) = &allowed
+                && !a.contains(&node.node.name)
+            {
+                verdict = Status::unresolvable("node(s) didn't satisfy plugin(s) PreFilter result");
+            }
             for f in &self.profile.filters {
+                if !verdict.is_success() {
+                    break;
+                }
+                if skipped.contains(f.name()) {
+                    continue;
+                }
                 let st = f.filter(&state, cluster, pod, node);
                 if !st.is_success() {
                     verdict = st;

@@ -1,7 +1,7 @@
 //! The registry: the one place that knows every built-in plugin by name, and the default
 //! profile with upstream's weights.
 
-use crate::scheduler::framework::{FilterPlugin, ScorePlugin};
+use crate::scheduler::framework::{FilterPlugin, PreFilterPlugin, ScorePlugin};
 use crate::scheduler::plugins::{
     node_affinity, node_name, node_ports, node_resources_fit, node_unschedulable, taint_toleration,
 };
@@ -10,6 +10,8 @@ use std::sync::Arc;
 /// A plugin's implementations of the extension points it supports.
 #[derive(Clone, Default)]
 pub struct PluginEntry {
+    /// The PreFilter implementation, if any.
+    pub pre_filter: Option<Arc<dyn PreFilterPlugin + Send + Sync>>,
     /// The Filter implementation, if any.
     pub filter: Option<Arc<dyn FilterPlugin + Send + Sync>>,
     /// The Score implementation, if any.
@@ -30,18 +32,22 @@ pub const BUILT_IN: &[&str] = &[
 pub fn build(name: &str) -> Option<PluginEntry> {
     Some(match name {
         node_unschedulable::NAME => {
-            PluginEntry { filter: Some(Arc::new(node_unschedulable::NodeUnschedulable)), score: None }
+            PluginEntry { pre_filter: None, filter: Some(Arc::new(node_unschedulable::NodeUnschedulable)), score: None }
         }
-        node_name::NAME => PluginEntry { filter: Some(Arc::new(node_name::NodeName)), score: None },
+        node_name::NAME => PluginEntry { pre_filter: None, filter: Some(Arc::new(node_name::NodeName)), score: None },
         taint_toleration::NAME => {
             let p = Arc::new(taint_toleration::TaintToleration);
-            PluginEntry { filter: Some(p.clone()), score: Some(p) }
+            PluginEntry { pre_filter: None, filter: Some(p.clone()), score: Some(p) }
         }
-        node_affinity::NAME => PluginEntry { filter: Some(Arc::new(node_affinity::NodeAffinity)), score: None },
-        node_ports::NAME => PluginEntry { filter: Some(Arc::new(node_ports::NodePorts)), score: None },
+        node_affinity::NAME => {
+            PluginEntry { pre_filter: None, filter: Some(Arc::new(node_affinity::NodeAffinity)), score: None }
+        }
+        node_ports::NAME => {
+            PluginEntry { pre_filter: None, filter: Some(Arc::new(node_ports::NodePorts)), score: None }
+        }
         node_resources_fit::NAME => {
             let p = Arc::new(node_resources_fit::NodeResourcesFit::default());
-            PluginEntry { filter: Some(p.clone()), score: Some(p) }
+            PluginEntry { pre_filter: None, filter: Some(p.clone()), score: Some(p) }
         }
         _ => return None,
     })
