@@ -61,6 +61,27 @@ enum Command {
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
     },
+    /// Run one scheduling cycle for a pending pod and show each node's verdict and scores.
+    #[command(
+        after_help = "Examples:\n  kubesim explain -f nodes.yaml -f pods.yaml --pod default/web-1\n  kubesim explain -f cluster.yaml --config sched.yaml --pod web-1 --json\n\nThe manifests are ordinary Kubernetes YAML: Nodes (status.allocatable / capacity, status.images), Pods already bound (spec.nodeName), the pending pod, PriorityClasses and Namespaces."
+    )]
+    Explain {
+        /// Manifest files (repeat -f for several).
+        #[arg(short = 'f', long = "filename", required = true)]
+        files: Vec<PathBuf>,
+        /// A KubeSchedulerConfiguration (default: the default profile).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The pending pod: [NAMESPACE/]NAME.
+        #[arg(long)]
+        pod: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Seed of the tie-break among equal best nodes.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// List the built-in schedulers and plugins.
     #[command(after_help = "Example:\n  kubesim schedulers")]
     Schedulers,
@@ -140,6 +161,28 @@ pub fn main() -> i32 {
                 EXIT_INPUT
             }
         },
+        Command::Explain { files, config, pod, json, seed } => {
+            match crate::explain::explain(&files, config.as_deref(), &pod, seed) {
+                Ok(e) => {
+                    if json {
+                        match serde_json::to_string_pretty(&e) {
+                            Ok(s) => println!("{s}"),
+                            Err(err) => {
+                                eprintln!("error: {err}");
+                                return EXIT_FAILURE;
+                            }
+                        }
+                    } else {
+                        print!("{}", crate::explain::render_table(&e));
+                    }
+                    0
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    EXIT_INPUT
+                }
+            }
+        }
         Command::Schedulers => {
             println!("Schedulers (scenario `scheduler.name`):");
             for (n, d) in crate::run::schedulers::DESCRIPTIONS {

@@ -23,6 +23,7 @@
 pub mod cli;
 pub mod cluster;
 pub mod engine;
+pub mod explain;
 pub mod input;
 pub mod kubelet;
 pub mod limits;

@@ -7,14 +7,16 @@
 //! normalised score (0..=100) is weighted and summed, and the best node is chosen by seeded
 //! reservoir sampling among equal totals (uniform, as upstream's `selectHost` up to v1.33).
 
+pub mod config;
 pub mod framework;
 pub mod plugins;
+pub mod profiles;
 pub mod queue;
 pub mod registry;
 #[cfg(test)]
 pub mod testing;
 
-use crate::cluster::{ClusterState, NodeId};
+use crate::cluster::{ClusterState, NodeId, NodeState};
 use crate::engine::rng::SimRng;
 use crate::model::dist::below;
 use crate::model::pod::Pod;
@@ -42,6 +44,23 @@ pub struct Profile {
     pub scores: Vec<(Arc<dyn ScorePlugin + Send + Sync>, i64)>,
     /// `percentageOfNodesToScore` (`None` or 0: adaptive).
     pub percentage_of_nodes_to_score: Option<u32>,
+    /// DefaultPreemption's arguments when it is enabled as the PostFilter.
+    pub preemption: Option<PreemptionArgs>,
+}
+
+/// `DefaultPreemptionArgs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PreemptionArgs {
+    /// `minCandidateNodesPercentage` (default 10).
+    pub min_candidate_nodes_percentage: u32,
+    /// `minCandidateNodesAbsolute` (default 100).
+    pub min_candidate_nodes_absolute: u32,
+}
+
+impl Default for PreemptionArgs {
+    fn default() -> Self {
+        PreemptionArgs { min_candidate_nodes_percentage: 10, min_candidate_nodes_absolute: 100 }
+    }
 }
 
 impl Profile {
@@ -53,6 +72,7 @@ impl Profile {
             filters: vec![],
             scores: vec![],
             percentage_of_nodes_to_score: None,
+            preemption: Some(PreemptionArgs::default()),
         };
         for name in names {
             let entry = registry::build(name).ok_or_else(|| format!("unknown plugin {name:?}"))?;
@@ -99,7 +119,7 @@ pub fn num_feasible_nodes_to_find(percentage: Option<u32>, num_all_nodes: usize)
 }
 
 /// Why a pod could not be placed: the per-reason node counts of upstream's `FitError`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Diagnosis {
     /// Number of nodes in the cluster.
     pub num_all_nodes: usize,
@@ -107,6 +127,9 @@ pub struct Diagnosis {
     pub reasons: BTreeMap<String, u32>,
     /// True when some node failed only with resolvable (preemption could help) reasons.
     pub any_resolvable: bool,
+    /// The nodes that failed with a plain Unschedulable code (preemption candidates), in the
+    /// order they were examined.
+    pub resolvable_nodes: Vec<NodeId>,
 }
 
 impl Diagnosis {
@@ -142,37 +165,46 @@ pub enum CycleOutcome {
     Error(String),
 }
 
-/// The scheduler: a profile, its queue, the round-robin start index and its RNG stream.
-pub struct Scheduler {
-    /// The profile in use.
-    pub profile: Profile,
-    /// The scheduling queue.
-    pub queue: SchedulingQueue,
-    next_start_node_index: usize,
-    rng: SimRng,
+/// The state PreFilter leaves for the rest of a cycle.
+pub struct Prepared {
+    /// Per-cycle plugin data.
+    pub state: CycleState,
+    skipped: BTreeSet<&'static str>,
+    allowed: Option<BTreeSet<String>>,
 }
 
-impl Scheduler {
-    /// A scheduler with an empty queue.
-    pub fn new(profile: Profile, rng: SimRng) -> Self {
-        Scheduler { profile, queue: SchedulingQueue::default(), next_start_node_index: 0, rng }
-    }
+/// What PreFilter decided.
+pub enum PreFilterOutcome {
+    /// Go on filtering.
+    Ready(Prepared),
+    /// The pod fits nowhere.
+    Rejected(Diagnosis),
+    /// An internal error.
+    Error(String),
+}
 
-    /// Runs one scheduling cycle for `pod` against `cluster` (read-only).
-    pub fn schedule_one(&mut self, cluster: &ClusterState, pod: &Pod) -> CycleOutcome {
-        let order = cluster.node_order();
-        let n = order.len();
-        if n == 0 {
-            return CycleOutcome::Unschedulable(Diagnosis {
-                num_all_nodes: 0,
-                reasons: BTreeMap::from([("no nodes available to schedule pods".to_string(), 0)]),
-                any_resolvable: false,
-            });
-        }
+/// One score plugin's normalised scores over the feasible nodes (`None`: PreScore skipped it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PluginScores {
+    /// The plugin name.
+    pub name: &'static str,
+    /// Its weight.
+    pub weight: i64,
+    /// Normalised scores, one per feasible node, or `None` when skipped.
+    pub scores: Option<Vec<i64>>,
+}
+
+/// Reason given for nodes outside a PreFilter node-name result.
+pub const REASON_PRE_FILTER_RESULT: &str = "node(s) didn't satisfy plugin(s) PreFilter result";
+
+impl Profile {
+    /// Runs every PreFilter plugin.
+    pub fn pre_filter(&self, cluster: &ClusterState, pod: &Pod) -> PreFilterOutcome {
+        let n = cluster.nodes().len();
         let mut state = CycleState::new();
         let mut skipped: BTreeSet<&'static str> = BTreeSet::new();
         let mut allowed: Option<BTreeSet<String>> = None;
-        for p in &self.profile.pre_filters {
+        for p in &self.pre_filters {
             let (st, nodes) = p.pre_filter(&mut state, cluster, pod);
             match st.code {
                 Code::Success => {}
@@ -180,18 +212,15 @@ impl Scheduler {
                     skipped.insert(p.name());
                 }
                 Code::Error => {
-                    return CycleOutcome::Error(format!("{}: PreFilter: {}", p.name(), st.reasons.join("; ")));
+                    return PreFilterOutcome::Error(format!("{}: PreFilter: {}", p.name(), st.reasons.join("; ")));
                 }
                 _ => {
-                    // Rejected on every node.
-                    let mut reasons = BTreeMap::new();
-                    for r in &st.reasons {
-                        reasons.insert(r.clone(), n as u32);
-                    }
-                    return CycleOutcome::Unschedulable(Diagnosis {
+                    let reasons = st.reasons.iter().map(|r| (r.clone(), n as u32)).collect();
+                    return PreFilterOutcome::Rejected(Diagnosis {
                         num_all_nodes: n,
                         reasons,
-                        any_resolvable: st.code == Code::Unschedulable,
+                        any_resolvable: false,
+                        resolvable_nodes: vec![],
                     });
                 }
             }
@@ -203,44 +232,173 @@ impl Scheduler {
             }
         }
         if allowed.as_ref().is_some_and(|a| a.is_empty()) {
-            return CycleOutcome::Unschedulable(Diagnosis {
+            return PreFilterOutcome::Rejected(Diagnosis {
                 num_all_nodes: n,
-                reasons: BTreeMap::from([("node(s) didn't satisfy plugin(s) PreFilter result".to_string(), n as u32)]),
+                reasons: BTreeMap::from([(REASON_PRE_FILTER_RESULT.to_string(), n as u32)]),
                 any_resolvable: false,
+                resolvable_nodes: vec![],
             });
         }
-        let mut num_to_find = num_feasible_nodes_to_find(self.profile.percentage_of_nodes_to_score, n);
-        if self.profile.scores.is_empty() {
+        PreFilterOutcome::Ready(Prepared { state, skipped, allowed })
+    }
+
+    /// Runs the Filter plugins on one node, stopping at the first failure (upstream
+    /// `RunFilterPlugins`).
+    pub fn filter_node(&self, prepared: &Prepared, cluster: &ClusterState, pod: &Pod, node: &NodeState) -> Status {
+        if let Some(a) = &prepared.allowed
+            && !a.contains(&node.node.name)
+        {
+            return Status::unresolvable(REASON_PRE_FILTER_RESULT);
+        }
+        for f in &self.filters {
+            if prepared.skipped.contains(f.name()) {
+                continue;
+            }
+            let st = f.filter(&prepared.state, cluster, pod, node);
+            if !st.is_success() {
+                return st;
+            }
+        }
+        Status::success()
+    }
+
+    /// Runs PreScore, Score and NormalizeScore for every score plugin over `feasible`.
+    pub fn score_nodes(
+        &self,
+        state: &mut CycleState,
+        cluster: &ClusterState,
+        pod: &Pod,
+        feasible: &[NodeId],
+    ) -> Result<Vec<PluginScores>, String> {
+        let mut out = Vec::with_capacity(self.scores.len());
+        for (plugin, weight) in &self.scores {
+            let st = plugin.pre_score(state, cluster, pod, feasible);
+            match st.code {
+                Code::Skip => {
+                    out.push(PluginScores { name: plugin.name(), weight: *weight, scores: None });
+                    continue;
+                }
+                Code::Success => {}
+                _ => return Err(format!("{}: PreScore: {}", plugin.name(), st.reasons.join("; "))),
+            }
+            let mut scores = Vec::with_capacity(feasible.len());
+            for id in feasible {
+                scores.push(
+                    plugin
+                        .score(state, cluster, pod, cluster.node(*id))
+                        .map_err(|st| format!("{}: Score: {}", plugin.name(), st.reasons.join("; ")))?,
+                );
+            }
+            let st = plugin.normalize_scores(state, pod, &mut scores);
+            if !st.is_success() {
+                return Err(format!("{}: NormalizeScore: {}", plugin.name(), st.reasons.join("; ")));
+            }
+            if let Some(s) = scores.iter().find(|s| !(MIN_NODE_SCORE..=MAX_NODE_SCORE).contains(*s)) {
+                return Err(format!("{}: score {s} is outside [0, 100]", plugin.name()));
+            }
+            out.push(PluginScores { name: plugin.name(), weight: *weight, scores: Some(scores) });
+        }
+        Ok(out)
+    }
+}
+
+/// The weighted totals of per-plugin scores (upstream: every node gets 1 without score plugins).
+pub fn weighted_totals(per_plugin: &[PluginScores], n: usize) -> Vec<i64> {
+    if per_plugin.is_empty() {
+        return vec![1; n];
+    }
+    let mut totals = vec![0i64; n];
+    for p in per_plugin {
+        if let Some(s) = &p.scores {
+            for (t, v) in totals.iter_mut().zip(s) {
+                *t += v * p.weight;
+            }
+        }
+    }
+    totals
+}
+
+/// The scheduler: its profiles (one per `schedulerName`), the one scheduling queue they share,
+/// the round-robin start index and its RNG stream.
+pub struct Scheduler {
+    /// The profiles, in configuration order.
+    pub profiles: Vec<Profile>,
+    /// The scheduling queue.
+    pub queue: SchedulingQueue,
+    next_start_node_index: usize,
+    rng: SimRng,
+}
+
+impl Scheduler {
+    /// A scheduler with one profile and an empty queue.
+    pub fn new(profile: Profile, rng: SimRng) -> Self {
+        Scheduler::with_profiles(vec![profile], rng)
+    }
+
+    /// A scheduler with several profiles and an empty queue.
+    pub fn with_profiles(profiles: Vec<Profile>, rng: SimRng) -> Self {
+        Scheduler { profiles, queue: SchedulingQueue::default(), next_start_node_index: 0, rng }
+    }
+
+    /// The profile serving `scheduler_name`, if any (pods naming no profile are never scheduled).
+    pub fn profile_for(&self, scheduler_name: &str) -> Option<&Profile> {
+        self.profiles.iter().find(|p| p.scheduler_name == scheduler_name)
+    }
+
+    /// The scheduler's RNG stream (tie-breaks, preemption offsets).
+    pub fn rng(&mut self) -> &mut SimRng {
+        &mut self.rng
+    }
+
+    /// Runs one scheduling cycle for `pod` against `cluster` (read-only). `nominated` is the
+    /// pod's nominated node, tried first; `view` gives the node as the filters must see it (with
+    /// higher-priority nominated pods added).
+    pub fn schedule_one_with(
+        &mut self,
+        cluster: &ClusterState,
+        pod: &Pod,
+        nominated: Option<NodeId>,
+        view: &dyn Fn(NodeId) -> Option<NodeState>,
+    ) -> CycleOutcome {
+        let order = cluster.node_order();
+        let n = order.len();
+        if n == 0 {
+            return CycleOutcome::Unschedulable(Diagnosis {
+                num_all_nodes: 0,
+                reasons: BTreeMap::from([("no nodes available to schedule pods".to_string(), 0)]),
+                ..Default::default()
+            });
+        }
+        let Some(profile) = self.profiles.iter().find(|p| p.scheduler_name == pod.scheduler_name) else {
+            return CycleOutcome::Error(format!("no profile serves schedulerName {:?}", pod.scheduler_name));
+        };
+        let mut prepared = match profile.pre_filter(cluster, pod) {
+            PreFilterOutcome::Ready(p) => p,
+            PreFilterOutcome::Rejected(d) => return CycleOutcome::Unschedulable(d),
+            PreFilterOutcome::Error(e) => return CycleOutcome::Error(e),
+        };
+        let check = |prepared: &Prepared, id: NodeId| match view(id) {
+            Some(v) => profile.filter_node(prepared, cluster, pod, &v),
+            None => profile.filter_node(prepared, cluster, pod, cluster.node(id)),
+        };
+        if let Some(nn) = nominated
+            && (nn.0 as usize) < n
+            && check(&prepared, nn).is_success()
+        {
+            return CycleOutcome::Selected { node: nn, examined: 1, feasible: 1, total_score: None };
+        }
+        let mut num_to_find = num_feasible_nodes_to_find(profile.percentage_of_nodes_to_score, n);
+        if profile.scores.is_empty() {
             num_to_find = 1;
         }
         let start = self.next_start_node_index % n;
         let mut feasible: Vec<NodeId> = Vec::with_capacity(num_to_find.min(n));
-        let mut reasons: BTreeMap<String, u32> = BTreeMap::new();
-        let mut any_resolvable = false;
+        let mut diagnosis = Diagnosis { num_all_nodes: n, ..Default::default() };
         let mut processed = 0;
         for i in 0..n {
             let id = order[(start + i) % n];
-            let node = cluster.node(id);
             processed += 1;
-            let mut verdict = Status::success();
-            if let Some(a) = &allowed
-                && !a.contains(&node.node.name)
-            {
-                verdict = Status::unresolvable("node(s) didn't satisfy plugin(s) PreFilter result");
-            }
-            for f in &self.profile.filters {
-                if !verdict.is_success() {
-                    break;
-                }
-                if skipped.contains(f.name()) {
-                    continue;
-                }
-                let st = f.filter(&state, cluster, pod, node);
-                if !st.is_success() {
-                    verdict = st;
-                    break;
-                }
-            }
+            let verdict = check(&prepared, id);
             match verdict.code {
                 Code::Success => {
                     feasible.push(id);
@@ -250,66 +408,35 @@ impl Scheduler {
                 }
                 Code::Error => return CycleOutcome::Error(verdict.reasons.join("; ")),
                 code => {
-                    any_resolvable |= code == Code::Unschedulable;
+                    if code == Code::Unschedulable {
+                        diagnosis.any_resolvable = true;
+                        diagnosis.resolvable_nodes.push(id);
+                    }
                     for r in verdict.reasons {
-                        *reasons.entry(r).or_insert(0) += 1;
+                        *diagnosis.reasons.entry(r).or_insert(0) += 1;
                     }
                 }
             }
         }
         self.next_start_node_index = (start + processed) % n;
         if feasible.is_empty() {
-            return CycleOutcome::Unschedulable(Diagnosis { num_all_nodes: n, reasons, any_resolvable });
+            return CycleOutcome::Unschedulable(diagnosis);
         }
         if feasible.len() == 1 {
             return CycleOutcome::Selected { node: feasible[0], examined: processed, feasible: 1, total_score: None };
         }
-        let totals = match self.prioritize(&mut state, cluster, pod, &feasible) {
+        let per_plugin = match profile.score_nodes(&mut prepared.state, cluster, pod, &feasible) {
             Ok(t) => t,
             Err(e) => return CycleOutcome::Error(e),
         };
+        let totals = weighted_totals(&per_plugin, feasible.len());
         let (best, total) = self.select_host(&feasible, &totals);
         CycleOutcome::Selected { node: best, examined: processed, feasible: feasible.len(), total_score: Some(total) }
     }
 
-    /// Runs PreScore, Score and NormalizeScore; returns the weighted totals per feasible node.
-    pub fn prioritize(
-        &self,
-        state: &mut CycleState,
-        cluster: &ClusterState,
-        pod: &Pod,
-        feasible: &[NodeId],
-    ) -> Result<Vec<i64>, String> {
-        let mut totals = vec![0i64; feasible.len()];
-        if self.profile.scores.is_empty() {
-            totals.iter_mut().for_each(|t| *t = 1);
-            return Ok(totals);
-        }
-        let mut scores = vec![0i64; feasible.len()];
-        for (plugin, weight) in &self.profile.scores {
-            let st = plugin.pre_score(state, cluster, pod, feasible);
-            match st.code {
-                Code::Skip => continue,
-                Code::Success => {}
-                _ => return Err(format!("{}: PreScore: {}", plugin.name(), st.reasons.join("; "))),
-            }
-            for (s, id) in scores.iter_mut().zip(feasible) {
-                *s = plugin
-                    .score(state, cluster, pod, cluster.node(*id))
-                    .map_err(|st| format!("{}: Score: {}", plugin.name(), st.reasons.join("; ")))?;
-            }
-            let st = plugin.normalize_scores(state, pod, &mut scores);
-            if !st.is_success() {
-                return Err(format!("{}: NormalizeScore: {}", plugin.name(), st.reasons.join("; ")));
-            }
-            for (t, s) in totals.iter_mut().zip(&scores) {
-                if !(MIN_NODE_SCORE..=MAX_NODE_SCORE).contains(s) {
-                    return Err(format!("{}: score {s} is outside [0, 100]", plugin.name()));
-                }
-                *t += s * weight;
-            }
-        }
-        Ok(totals)
+    /// [`Scheduler::schedule_one_with`] without a nominated node or nominated pods.
+    pub fn schedule_one(&mut self, cluster: &ClusterState, pod: &Pod) -> CycleOutcome {
+        self.schedule_one_with(cluster, pod, None, &|_| None)
     }
 
     /// Seeded reservoir sampling among the nodes with the highest total (upstream `selectHost`).

@@ -61,3 +61,12 @@ pub fn default_weight(name: &str) -> i64 {
         _ => 1,
     }
 }
+
+/// Builds plugin `name` with `pluginConfig` arguments. Plugins that take no arguments reject any.
+pub fn build_configured(name: &str, args: &serde_json::Value) -> Result<Option<PluginEntry>, String> {
+    let empty = args.is_null() || args.as_object().is_some_and(|o| o.keys().all(|k| k == "apiVersion" || k == "kind"));
+    if empty {
+        return Ok(build(name));
+    }
+    Err(format!("pluginConfig: plugin {name:?} takes no arguments in kubesim"))
+}
