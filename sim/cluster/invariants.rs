@@ -24,6 +24,9 @@ type Recount = (Resources, i64, i64, BTreeMap<HostPort, u32>, Vec<u32>);
 pub fn check(cluster: &ClusterState) -> Result<(), Violation> {
     let mut expected: Vec<Recount> = vec![Default::default(); cluster.nodes().len()];
     for (i, p) in cluster.pods().iter().enumerate() {
+        if p.detached {
+            return Err(Violation(format!("pod {} was left detached by a preemption dry run", p.pod.key())));
+        }
         if p.phase == PodPhase::Running && p.node.is_none() {
             return Err(Violation(format!("pod {} is Running without a node", p.pod.key())));
         }

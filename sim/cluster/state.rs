@@ -114,12 +114,16 @@ pub struct PodState {
     pub restarts: u32,
     /// Bumped on every change of phase or node, so that stale timer events can be recognised.
     pub epoch: u32,
+    /// Being deleted after preemption (it still holds its resources until it is gone).
+    pub terminating: bool,
+    /// Temporarily taken off its node by a preemption dry run (never set between events).
+    pub detached: bool,
 }
 
 impl PodState {
     /// True while the pod holds resources on a node (bound and not terminated).
     pub fn is_assigned(&self) -> bool {
-        self.node.is_some() && !self.phase.is_terminal()
+        self.node.is_some() && !self.phase.is_terminal() && !self.detached
     }
 }
 
@@ -306,6 +310,8 @@ impl ClusterState {
             evictions: 0,
             restarts: 0,
             epoch: 0,
+            terminating: false,
+            detached: false,
         });
         Ok(id)
     }
@@ -324,6 +330,12 @@ impl ClusterState {
         p.node = Some(node_id);
         p.scheduled = Some(now);
         p.epoch += 1;
+        self.add_to_node(pod_id, node_id);
+        Ok(())
+    }
+
+    fn add_to_node(&mut self, pod_id: PodId, node_id: NodeId) {
+        let p = &self.pods[pod_id.0 as usize];
         let n = &mut self.nodes[node_id.0 as usize];
         n.requested.add(&p.pod.requests);
         n.non_zero_cpu_millis += p.pod.non_zero_cpu_millis;
@@ -338,7 +350,58 @@ impl ClusterState {
         if p.pod.affinity.has_required_anti_affinity() {
             n.pods_with_required_anti_affinity.push(pod_id);
         }
-        Ok(())
+    }
+
+    fn remove_from_node(&mut self, id: PodId, node_id: NodeId) {
+        let p = &self.pods[id.0 as usize];
+        let n = &mut self.nodes[node_id.0 as usize];
+        n.requested.sub(&p.pod.requests);
+        n.non_zero_cpu_millis -= p.pod.non_zero_cpu_millis;
+        n.non_zero_memory_bytes -= p.pod.non_zero_memory_bytes;
+        for hp in &p.pod.host_ports {
+            if let Some(c) = n.used_ports.get_mut(hp) {
+                *c -= 1;
+                if *c == 0 {
+                    n.used_ports.remove(hp);
+                }
+            }
+        }
+        n.pods.retain(|x| *x != id);
+        n.pods_with_affinity.retain(|x| *x != id);
+        n.pods_with_required_anti_affinity.retain(|x| *x != id);
+    }
+
+    /// Takes an assigned pod off its node for a what-if (preemption dry run); its phase is kept.
+    /// Must be undone with [`ClusterState::attach`] before the event ends.
+    pub fn detach(&mut self, id: PodId) {
+        let p = &self.pods[id.0 as usize];
+        if let Some(n) = p.node
+            && p.is_assigned()
+        {
+            self.remove_from_node(id, n);
+            self.pods[id.0 as usize].detached = true;
+        }
+    }
+
+    /// Puts a detached pod back on its node.
+    pub fn attach(&mut self, id: PodId) {
+        let p = &self.pods[id.0 as usize];
+        if p.detached
+            && let Some(n) = p.node
+        {
+            self.pods[id.0 as usize].detached = false;
+            self.add_to_node(id, n);
+        }
+    }
+
+    /// Marks a pod as being deleted (after preemption).
+    pub fn mark_terminating(&mut self, id: PodId) {
+        self.pods[id.0 as usize].terminating = true;
+    }
+
+    /// Counts one preemption of a pod.
+    pub fn note_preempted(&mut self, id: PodId) {
+        self.pods[id.0 as usize].preemptions += 1;
     }
 
     /// Marks a bound, pending pod as Running.
@@ -367,21 +430,7 @@ impl ClusterState {
         p.epoch += 1;
         self.pod_by_key.remove(&(p.pod.namespace.clone(), p.pod.name.clone()));
         if was_assigned && let Some(node_id) = p.node {
-            let n = &mut self.nodes[node_id.0 as usize];
-            n.requested.sub(&p.pod.requests);
-            n.non_zero_cpu_millis -= p.pod.non_zero_cpu_millis;
-            n.non_zero_memory_bytes -= p.pod.non_zero_memory_bytes;
-            for hp in &p.pod.host_ports {
-                if let Some(c) = n.used_ports.get_mut(hp) {
-                    *c -= 1;
-                    if *c == 0 {
-                        n.used_ports.remove(hp);
-                    }
-                }
-            }
-            n.pods.retain(|x| *x != id);
-            n.pods_with_affinity.retain(|x| *x != id);
-            n.pods_with_required_anti_affinity.retain(|x| *x != id);
+            self.remove_from_node(id, node_id);
         }
     }
 

@@ -176,6 +176,9 @@ pub struct PodSpecManifest {
     /// `restartPolicy`.
     #[serde(default)]
     pub restart_policy: Option<String>,
+    /// `terminationGracePeriodSeconds`.
+    #[serde(default)]
+    pub termination_grace_period_seconds: Option<i64>,
 }
 
 /// A Pod manifest.
@@ -620,6 +623,13 @@ pub fn pod_from_manifest(m: &PodManifest, set: &ManifestSet) -> Result<Pod, Stri
         topology_spread_constraints: m.spec.topology_spread_constraints.clone(),
         node_name: m.spec.node_name.clone().filter(|n| !n.is_empty()),
         restart_policy,
+        termination_grace_period_seconds: match m.spec.termination_grace_period_seconds {
+            Some(s) if s < 0 => {
+                return Err(format!("spec.terminationGracePeriodSeconds must not be negative, got {s}"));
+            }
+            Some(s) => s,
+            None => 30,
+        },
         run: run_model_from_annotations(&m.metadata.annotations)?,
         requests: Default::default(),
         non_zero_cpu_millis: 0,

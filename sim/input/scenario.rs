@@ -87,6 +87,12 @@ pub struct SchedulerSpec {
     /// A built-in scheduler name (see `kubesim schedulers`).
     #[serde(default = "default_scheduler_name")]
     pub name: String,
+    /// A KubeSchedulerConfiguration file (relative to the scenario); replaces `name`.
+    #[serde(default)]
+    pub config: Option<String>,
+    /// An inline KubeSchedulerConfiguration; replaces `name`.
+    #[serde(default)]
+    pub config_inline: Option<crate::scheduler::config::KubeSchedulerConfiguration>,
     /// `percentageOfNodesToScore` (0 or absent: adaptive).
     #[serde(default)]
     pub percentage_of_nodes_to_score: Option<u32>,
@@ -98,7 +104,12 @@ fn default_scheduler_name() -> String {
 
 impl Default for SchedulerSpec {
     fn default() -> Self {
-        SchedulerSpec { name: default_scheduler_name(), percentage_of_nodes_to_score: None }
+        SchedulerSpec {
+            name: default_scheduler_name(),
+            config: None,
+            config_inline: None,
+            percentage_of_nodes_to_score: None,
+        }
     }
 }
 
@@ -339,8 +350,10 @@ pub struct Scenario {
     pub arrivals: Vec<Arrival>,
     /// Timed actions, in time order (stable for equal times).
     pub timeline: Vec<(SimTime, Action)>,
-    /// Built-in scheduler name.
+    /// Scheduler label for reports: the built-in name, or `config:<file>`.
     pub scheduler: String,
+    /// The KubeSchedulerConfiguration, when the scenario gives one (else the built-in `scheduler`).
+    pub scheduler_config: Option<crate::scheduler::config::KubeSchedulerConfiguration>,
     /// percentageOfNodesToScore.
     pub percentage_of_nodes_to_score: Option<u32>,
     /// Default start-up latency.
@@ -731,7 +744,29 @@ fn compile(
             })
         }
     };
-    if !crate::run::schedulers::is_known(&f.scheduler.name) {
+    let mut scheduler_label = f.scheduler.name.clone();
+    let scheduler_config = match (&f.scheduler.config, &f.scheduler.config_inline) {
+        (Some(_), Some(_)) => {
+            return Err(InputError::file(shown, "give either scheduler.config or scheduler.configInline, not both")
+                .with_field("scheduler"));
+        }
+        (Some(rel), None) => {
+            let path = resolve(base_dir, rel);
+            let cfg = crate::explain::load_config(&path)?;
+            scheduler_label = format!("config:{rel}");
+            Some(cfg)
+        }
+        (None, Some(c)) => {
+            scheduler_label = "config:inline".into();
+            Some(c.clone())
+        }
+        (None, None) => None,
+    };
+    if let Some(cfg) = &scheduler_config {
+        crate::scheduler::profiles::profiles_from_config(cfg).map_err(|e| {
+            InputError::file(shown, format!("invalid KubeSchedulerConfiguration: {e}")).with_field("scheduler")
+        })?;
+    } else if !crate::run::schedulers::is_known(&f.scheduler.name) {
         return Err(InputError::file(
             shown,
             format!("unknown scheduler {:?} (known: {})", f.scheduler.name, crate::run::schedulers::NAMES.join(", ")),
@@ -758,7 +793,8 @@ fn compile(
         namespaces: set.namespaces.clone(),
         arrivals,
         timeline,
-        scheduler: f.scheduler.name.clone(),
+        scheduler: scheduler_label,
+        scheduler_config,
         percentage_of_nodes_to_score: f.scheduler.percentage_of_nodes_to_score,
         kubelet_startup_latency: f.kubelet.startup_latency.clone(),
         sample_period,

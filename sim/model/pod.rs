@@ -123,6 +123,8 @@ pub struct Pod {
     pub node_name: Option<String>,
     /// `spec.restartPolicy`.
     pub restart_policy: RestartPolicy,
+    /// `spec.terminationGracePeriodSeconds` (default 30).
+    pub termination_grace_period_seconds: i64,
     /// The simulated behaviour once bound.
     pub run: RunModel,
     /// Effective request (what the Fit filter and the node's `Requested` use).

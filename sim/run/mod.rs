@@ -69,6 +69,13 @@ pub enum Event {
         /// The node.
         node: NodeId,
     },
+    /// A preempted pod's grace period is over: it is gone.
+    PodTerminated {
+        /// The pod.
+        pod: PodId,
+        /// Its epoch when the event was scheduled.
+        epoch: u32,
+    },
     /// A `timeseries.csv` sample.
     Sample,
 }
@@ -164,6 +171,8 @@ pub struct Simulation<'s> {
     end: SimTime,
     check_invariants: bool,
     events_processed: u64,
+    nominated: std::collections::BTreeMap<PodId, NodeId>,
+    nominated_on: std::collections::BTreeMap<NodeId, Vec<PodId>>,
 }
 
 fn push_event(queue: &mut EventQueue<Event>, pending_work: &mut u64, at: SimTime, e: Event) {
@@ -183,8 +192,19 @@ fn json_str(s: &str) -> String {
 impl<'s> Simulation<'s> {
     /// Prepares a run of `scenario` (no event handled yet).
     pub fn new(scenario: &'s Scenario, opts: &RunOptions) -> Result<Self, RunError> {
-        let profile = schedulers::profile(&scenario.scheduler, scenario.percentage_of_nodes_to_score)
-            .ok_or_else(|| RunError::Scheduler(format!("unknown scheduler {:?}", scenario.scheduler)))?;
+        let (profiles, backoff) = match &scenario.scheduler_config {
+            Some(cfg) => (
+                crate::scheduler::profiles::profiles_from_config(cfg).map_err(RunError::Scheduler)?,
+                cfg.backoff_seconds(),
+            ),
+            None => (
+                vec![
+                    schedulers::profile(&scenario.scheduler, scenario.percentage_of_nodes_to_score)
+                        .ok_or_else(|| RunError::Scheduler(format!("unknown scheduler {:?}", scenario.scheduler)))?,
+                ],
+                (1, 10),
+            ),
+        };
         let (events_log, timeseries) = match &opts.out_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)?;
@@ -197,7 +217,10 @@ impl<'s> Simulation<'s> {
             scenario,
             queue: EventQueue::new(),
             cluster: ClusterState::new(),
-            scheduler: Scheduler::new(profile, stream(seed, "scheduler")),
+            scheduler: Scheduler::with_profiles(profiles, stream(seed, "scheduler")).with_backoff(
+                crate::engine::time::SimDuration::from_secs(backoff.0 as u64),
+                crate::engine::time::SimDuration::from_secs(backoff.1 as u64),
+            ),
             kubelet: Kubelet::new(stream(seed, "kubelet"), scenario.kubelet_startup_latency.clone()),
             fault_rng: stream(seed, "faults/nodes"),
             generators: scenario
@@ -215,6 +238,8 @@ impl<'s> Simulation<'s> {
             end: SimTime(scenario.duration.0),
             check_invariants: opts.check_invariants,
             events_processed: 0,
+            nominated: Default::default(),
+            nominated_on: Default::default(),
         };
         sim.timeseries.write(summary::TIMESERIES_HEADER.as_bytes())?;
         sim.start()?;
@@ -312,7 +337,8 @@ impl<'s> Simulation<'s> {
             let id = self.cluster.pod_id(&p.pod.namespace, &p.pod.name);
             let live_unbound = p.phase == PodPhase::Pending && p.node.is_none();
             let queued = id.is_some_and(|id| self.scheduler.queue.contains(id));
-            if live_unbound != queued && p.pod.node_name.is_none() {
+            let served = self.scheduler.profile_for(&p.pod.scheduler_name).is_some();
+            if live_unbound != queued && p.pod.node_name.is_none() && served {
                 return Err(RunError::Invariant {
                     time: self.queue.now(),
                     event: event.to_string(),
@@ -371,6 +397,12 @@ impl<'s> Simulation<'s> {
                     return Ok(());
                 }
                 self.end_pod(pod, PodPhase::Succeeded, "pod_succeeded", "")
+            }
+            Event::PodTerminated { pod, epoch } => {
+                if self.cluster.pod(pod).epoch != epoch || self.cluster.pod(pod).phase.is_terminal() {
+                    return Ok(());
+                }
+                self.end_pod(pod, PodPhase::Failed, "pod_failed", ",\"reason\":\"Preempted\"")
             }
             Event::NodeFailure { node } => {
                 if self.cluster.node(node).ready {
@@ -502,6 +534,17 @@ impl<'s> Simulation<'s> {
                 ),
             },
             None => {
+                if self.scheduler.profile_for(&self.cluster.pod(id).pod.scheduler_name).is_none() {
+                    // Upstream leaves pods of an unknown schedulerName alone: they stay Pending.
+                    let name = json_str(&self.cluster.pod(id).pod.scheduler_name);
+                    return self.log(
+                        "pod_ignored",
+                        &format!(
+                            ",\"pod\":{},\"reason\":\"no profile for schedulerName\",\"scheduler_name\":{name}",
+                            json_str(&key)
+                        ),
+                    );
+                }
                 self.scheduler.queue.add(id, priority, now);
                 self.ensure_cycle();
                 Ok(())
@@ -538,7 +581,37 @@ impl<'s> Simulation<'s> {
         let Some(id) = self.scheduler.queue.pop() else { return Ok(()) };
         self.cluster.note_attempt(id);
         let now = self.queue.now();
-        let outcome = self.scheduler.schedule_one(&self.cluster, &self.cluster.pod(id).pod);
+        let nominated = self.nominated.get(&id).copied();
+        let outcome = {
+            let cluster = &self.cluster;
+            let nominated_on = &self.nominated_on;
+            let me = cluster.pod(id);
+            let view = |node: NodeId| -> Option<crate::cluster::NodeState> {
+                let others: Vec<PodId> = nominated_on
+                    .get(&node)?
+                    .iter()
+                    .copied()
+                    .filter(|p| *p != id && cluster.pod(*p).pod.priority >= me.pod.priority)
+                    .collect();
+                if others.is_empty() {
+                    return None;
+                }
+                // Upstream adds higher-or-equal priority nominated pods to the node before filtering.
+                let mut v = cluster.node(node).clone();
+                for p in others {
+                    let pod = &cluster.pod(p).pod;
+                    v.requested.add(&pod.requests);
+                    v.non_zero_cpu_millis += pod.non_zero_cpu_millis;
+                    v.non_zero_memory_bytes += pod.non_zero_memory_bytes;
+                    for hp in &pod.host_ports {
+                        *v.used_ports.entry(hp.clone()).or_insert(0) += 1;
+                    }
+                    v.pods.push(p);
+                }
+                Some(v)
+            };
+            self.scheduler.schedule_one_with(cluster, &me.pod, nominated, &view)
+        };
         match outcome {
             CycleOutcome::Selected { node, examined, feasible, total_score } => {
                 self.scheduler.queue.forget(id);
@@ -559,6 +632,7 @@ impl<'s> Simulation<'s> {
                     json_str(&d.message())
                 );
                 self.log("pod_unschedulable", &fields)?;
+                self.post_filter(id, &d)?;
             }
             CycleOutcome::Error(e) => return Err(RunError::Scheduler(e)),
         }
@@ -567,7 +641,65 @@ impl<'s> Simulation<'s> {
         Ok(())
     }
 
+    /// PostFilter: DefaultPreemption. Victims start terminating (they keep their resources for
+    /// their grace period); the preemptor is nominated to the node and retried when they are gone.
+    fn post_filter(&mut self, id: PodId, d: &crate::scheduler::Diagnosis) -> Result<(), RunError> {
+        let prio = self.cluster.pod(id).pod.priority;
+        // PodEligibleToPreemptOthers: wait while victims of an earlier preemption terminate.
+        if let Some(n) = self.nominated.get(&id)
+            && self.cluster.node(*n).pods.iter().any(|p| {
+                let s = self.cluster.pod(*p);
+                s.terminating && s.pod.priority < prio
+            })
+        {
+            return Ok(());
+        }
+        let Some(c) = self.scheduler.preempt(&mut self.cluster, id, d) else { return Ok(()) };
+        let now = self.queue.now();
+        let key = json_str(&self.cluster.pod(id).pod.key());
+        let node_name = json_str(&self.cluster.node(c.node).node.name);
+        for v in &c.victims {
+            if self.cluster.pod(*v).terminating {
+                continue;
+            }
+            self.cluster.mark_terminating(*v);
+            self.cluster.note_preempted(*v);
+            let grace = crate::engine::time::SimDuration::from_secs(
+                self.cluster.pod(*v).pod.termination_grace_period_seconds.max(0) as u64,
+            );
+            let epoch = self.cluster.pod(*v).epoch;
+            self.push(now + grace, Event::PodTerminated { pod: *v, epoch });
+            let victim = json_str(&self.cluster.pod(*v).pod.key());
+            self.log("pod_preempted", &format!(",\"pod\":{victim},\"preemptor\":{key},\"node\":{node_name}"))?;
+        }
+        // Lower-priority pods nominated to that node lose their nomination.
+        let lower: Vec<PodId> = self
+            .nominated_on
+            .get(&c.node)
+            .map(|v| v.iter().copied().filter(|p| *p != id && self.cluster.pod(*p).pod.priority < prio).collect())
+            .unwrap_or_default();
+        for p in lower {
+            self.clear_nomination(p);
+        }
+        self.clear_nomination(id);
+        self.nominated.insert(id, c.node);
+        self.nominated_on.entry(c.node).or_default().push(id);
+        self.log("pod_nominated", &format!(",\"pod\":{key},\"node\":{node_name},\"victims\":{}", c.victims.len()))
+    }
+
+    fn clear_nomination(&mut self, id: PodId) {
+        if let Some(n) = self.nominated.remove(&id)
+            && let Some(v) = self.nominated_on.get_mut(&n)
+        {
+            v.retain(|p| *p != id);
+            if v.is_empty() {
+                self.nominated_on.remove(&n);
+            }
+        }
+    }
+
     fn bind(&mut self, id: PodId, node: NodeId) -> Result<(), RunError> {
+        self.clear_nomination(id);
         let now = self.queue.now();
         self.metrics.node_before(&self.cluster, node, now);
         if let Err(e) = self.cluster.bind(id, node, now) {
@@ -591,6 +723,7 @@ impl<'s> Simulation<'s> {
             self.metrics.node_before(&self.cluster, n, now);
         }
         self.scheduler.queue.forget(id);
+        self.clear_nomination(id);
         self.cluster.terminate(id, phase, now);
         if let Some(n) = node {
             self.metrics.node_after(&self.cluster, n);

@@ -10,6 +10,7 @@
 pub mod config;
 pub mod framework;
 pub mod plugins;
+pub mod preemption;
 pub mod profiles;
 pub mod queue;
 pub mod registry;
@@ -340,6 +341,16 @@ impl Scheduler {
         Scheduler { profiles, queue: SchedulingQueue::default(), next_start_node_index: 0, rng }
     }
 
+    /// Sets the queue's backoff bounds (podInitialBackoffSeconds / podMaxBackoffSeconds).
+    pub fn with_backoff(
+        mut self,
+        initial: crate::engine::time::SimDuration,
+        max: crate::engine::time::SimDuration,
+    ) -> Self {
+        self.queue = SchedulingQueue::new(initial, max);
+        self
+    }
+
     /// The profile serving `scheduler_name`, if any (pods naming no profile are never scheduled).
     pub fn profile_for(&self, scheduler_name: &str) -> Option<&Profile> {
         self.profiles.iter().find(|p| p.scheduler_name == scheduler_name)
@@ -432,6 +443,23 @@ impl Scheduler {
         let totals = weighted_totals(&per_plugin, feasible.len());
         let (best, total) = self.select_host(&feasible, &totals);
         CycleOutcome::Selected { node: best, examined: processed, feasible: feasible.len(), total_score: Some(total) }
+    }
+
+    /// Runs DefaultPreemption for `pod` after `diagnosis` (if its profile enables it and the pod
+    /// may preempt); returns the chosen node and victims.
+    pub fn preempt(
+        &mut self,
+        cluster: &mut ClusterState,
+        pod: crate::cluster::PodId,
+        diagnosis: &Diagnosis,
+    ) -> Option<preemption::Candidate> {
+        let p = &cluster.pod(pod).pod;
+        if p.preemption_policy == crate::model::pod::PreemptionPolicy::Never || !diagnosis.any_resolvable {
+            return None;
+        }
+        let profile = self.profiles.iter().find(|x| x.scheduler_name == p.scheduler_name)?;
+        let args = profile.preemption?;
+        preemption::preempt(profile, &args, cluster, pod, diagnosis, &mut self.rng)
     }
 
     /// [`Scheduler::schedule_one_with`] without a nominated node or nominated pods.

@@ -58,6 +58,7 @@ pub fn make_pod(name: &str, requests: &[(&str, i64)]) -> Pod {
         topology_spread_constraints: vec![],
         node_name: None,
         restart_policy: Default::default(),
+        termination_grace_period_seconds: 30,
         run: Default::default(),
         requests: Resources::default(),
         non_zero_cpu_millis: 0,
