@@ -68,6 +68,9 @@ pub struct ObjectMeta {
     /// `name`.
     #[serde(default)]
     pub name: String,
+    /// `generateName`: with no `name`, the object is named this prefix plus a counter.
+    #[serde(default)]
+    pub generate_name: String,
     /// `namespace`.
     #[serde(default)]
     pub namespace: Option<String>,
@@ -310,6 +313,8 @@ pub struct ManifestSet {
     pub priority_classes: BTreeMap<String, PriorityClassManifest>,
     /// Namespaces with their labels (`kubernetes.io/metadata.name` added as the API server does).
     pub namespaces: BTreeMap<String, Labels>,
+    /// Objects named from `generateName` so far (the suffix counter, deterministic).
+    pub generated_names: u64,
     /// `Kind: field.path` of every field present but not modelled.
     pub ignored: BTreeSet<String>,
 }
@@ -347,7 +352,8 @@ impl ManifestSet {
             };
             match kind {
                 "Node" => {
-                    let p = parse_document::<NodeManifest>(&doc, file)?;
+                    let mut p = parse_document::<NodeManifest>(&doc, file)?;
+                    self.generate_name(&mut p.value.metadata);
                     self.note_ignored("Node", &p.ignored);
                     let node = node_from_manifest(&p.value).map_err(|m| {
                         InputError::at(
@@ -361,7 +367,8 @@ impl ManifestSet {
                     self.nodes.push(node);
                 }
                 "Pod" => {
-                    let p = parse_document::<PodManifest>(&doc, file)?;
+                    let mut p = parse_document::<PodManifest>(&doc, file)?;
+                    self.generate_name(&mut p.value.metadata);
                     self.note_ignored("Pod", &p.ignored);
                     self.pods.push((p.value, where_(file, &doc)));
                 }
@@ -414,6 +421,15 @@ impl ManifestSet {
             }
         }
         Ok(())
+    }
+
+    /// Names an object from its `generateName` (prefix + a five-digit counter), as the API server
+    /// would with a random suffix.
+    pub fn generate_name(&mut self, meta: &mut ObjectMeta) {
+        if meta.name.is_empty() && !meta.generate_name.is_empty() {
+            self.generated_names += 1;
+            meta.name = format!("{}{:05}", meta.generate_name, self.generated_names);
+        }
     }
 
     fn note_ignored(&mut self, kind: &str, fields: &BTreeSet<String>) {

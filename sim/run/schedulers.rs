@@ -25,9 +25,10 @@ pub fn profile(name: &str, percentage_of_nodes_to_score: Option<u32>) -> Option<
     match name {
         "default" => {}
         "most-allocated" => {
-            let fit = Arc::new(NodeResourcesFit {
-                args: FitArgs { strategy: ScoringStrategy::MostAllocated, ..FitArgs::default() },
-            });
+            let fit = Arc::new(NodeResourcesFit::new(FitArgs {
+                strategy: ScoringStrategy::MostAllocated,
+                ..FitArgs::default()
+            }));
             for (s, _) in p.scores.iter_mut() {
                 if s.name() == node_resources_fit::NAME {
                     *s = fit.clone();

@@ -170,7 +170,8 @@ pub enum CycleOutcome {
 pub struct Prepared {
     /// Per-cycle plugin data.
     pub state: CycleState,
-    skipped: BTreeSet<&'static str>,
+    /// Indexes into the profile's filters of those not skipped by their PreFilter.
+    active_filters: Vec<usize>,
     allowed: Option<BTreeSet<String>>,
 }
 
@@ -240,7 +241,9 @@ impl Profile {
                 resolvable_nodes: vec![],
             });
         }
-        PreFilterOutcome::Ready(Prepared { state, skipped, allowed })
+        let active_filters =
+            self.filters.iter().enumerate().filter(|(_, f)| !skipped.contains(f.name())).map(|(i, _)| i).collect();
+        PreFilterOutcome::Ready(Prepared { state, active_filters, allowed })
     }
 
     /// Runs the Filter plugins on one node, stopping at the first failure (upstream
@@ -251,11 +254,8 @@ impl Profile {
         {
             return Status::unresolvable(REASON_PRE_FILTER_RESULT);
         }
-        for f in &self.filters {
-            if prepared.skipped.contains(f.name()) {
-                continue;
-            }
-            let st = f.filter(&prepared.state, cluster, pod, node);
+        for i in &prepared.active_filters {
+            let st = self.filters[*i].filter(&prepared.state, cluster, pod, node);
             if !st.is_success() {
                 return st;
             }

@@ -208,12 +208,10 @@ pub fn build_with_args(name: &str, args: Option<&serde_json::Value>) -> Result<O
         return Ok(None);
     }
     if name == node_resources_fit::NAME {
-        let fit = Arc::new(NodeResourcesFit {
-            args: match args {
-                Some(a) => fit_args(a)?,
-                None => FitArgs::default(),
-            },
-        });
+        let fit = Arc::new(NodeResourcesFit::new(match args {
+            Some(a) => fit_args(a)?,
+            None => FitArgs::default(),
+        }));
         return Ok(Some(PluginEntry { pre_filter: None, filter: Some(fit.clone()), score: Some(fit) }));
     }
     match args {

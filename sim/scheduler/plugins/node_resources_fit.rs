@@ -69,10 +69,25 @@ impl Default for FitArgs {
 }
 
 /// The NodeResourcesFit plugin.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct NodeResourcesFit {
     /// Its arguments.
     pub args: FitArgs,
+    scored: Vec<Scored>,
+}
+
+impl Default for NodeResourcesFit {
+    fn default() -> Self {
+        NodeResourcesFit::new(FitArgs::default())
+    }
+}
+
+impl NodeResourcesFit {
+    /// The plugin with `args`.
+    pub fn new(args: FitArgs) -> Self {
+        let scored = args.resources.iter().map(|r| Scored::of(&r.name)).collect();
+        NodeResourcesFit { args, scored }
+    }
 }
 
 impl Plugin for NodeResourcesFit {
@@ -136,32 +151,48 @@ impl FilterPlugin for NodeResourcesFit {
     }
 }
 
-/// The pod's request of `resource` as scoring sees it (`useRequested = false`: non-zero defaults
-/// for CPU and memory).
-fn pod_score_request(pod: &Pod, resource: &str) -> i64 {
-    match resource {
-        CPU => pod.non_zero_cpu_millis,
-        MEMORY => pod.non_zero_memory_bytes,
-        other => pod.requests.get(other),
+/// A scored resource, resolved once so the per-node loop compares no strings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Scored {
+    Cpu,
+    Memory,
+    Ephemeral,
+    Scalar(String),
+}
+
+impl Scored {
+    fn of(name: &str) -> Scored {
+        match name {
+            CPU => Scored::Cpu,
+            MEMORY => Scored::Memory,
+            EPHEMERAL_STORAGE => Scored::Ephemeral,
+            other => Scored::Scalar(other.to_string()),
+        }
     }
 }
 
-/// `calculateResourceAllocatableRequest` with `useRequested = false`: (allocatable, requested
-/// including the pod). An extended resource the pod does not request gives (0, 0) and is skipped.
-pub fn allocatable_and_requested(node: &NodeState, resource: &str, pod_request: i64) -> (i64, i64) {
-    let is_scalar = !matches!(resource, CPU | MEMORY | EPHEMERAL_STORAGE);
-    if is_scalar && pod_request == 0 {
-        return (0, 0);
-    }
+/// upstream `calculateResourceAllocatableRequest` with `useRequested = false`:
+/// `(allocatable, requested incl. the pod)` with the non-zero defaults for CPU and memory; an
+/// extended resource the pod does not request gives (0, 0) and is skipped.
+fn alloc_req(node: &NodeState, r: &Scored, pod: &Pod) -> (i64, i64) {
     let alloc = &node.node.allocatable;
-    match resource {
-        CPU => (alloc.cpu_millis, node.non_zero_cpu_millis + pod_request),
-        MEMORY => (alloc.memory_bytes, node.non_zero_memory_bytes + pod_request),
-        EPHEMERAL_STORAGE => (alloc.ephemeral_storage_bytes, node.requested.ephemeral_storage_bytes + pod_request),
-        other => match alloc.scalar.get(other) {
-            Some(a) => (*a, node.requested.get(other) + pod_request),
-            None => (0, 0),
-        },
+    match r {
+        Scored::Cpu => (alloc.cpu_millis, node.non_zero_cpu_millis + pod.non_zero_cpu_millis),
+        Scored::Memory => (alloc.memory_bytes, node.non_zero_memory_bytes + pod.non_zero_memory_bytes),
+        Scored::Ephemeral => (
+            alloc.ephemeral_storage_bytes,
+            node.requested.ephemeral_storage_bytes + pod.requests.ephemeral_storage_bytes,
+        ),
+        Scored::Scalar(name) => {
+            let want = pod.requests.get(name);
+            if want == 0 {
+                return (0, 0);
+            }
+            match alloc.scalar.get(name) {
+                Some(a) => (*a, node.requested.get(name) + want),
+                None => (0, 0),
+            }
+        }
     }
 }
 
@@ -202,8 +233,8 @@ impl NodeResourcesFit {
         let mut weight_sum = 0i64;
         let mut rtcr_score = 0i64;
         let mut rtcr_weights = 0i64;
-        for spec in &self.args.resources {
-            let (alloc, req) = allocatable_and_requested(node, &spec.name, pod_score_request(pod, &spec.name));
+        for (spec, scored) in self.args.resources.iter().zip(&self.scored) {
+            let (alloc, req) = alloc_req(node, scored, pod);
             if alloc == 0 {
                 continue;
             }
@@ -267,7 +298,7 @@ mod tests {
     use crate::scheduler::testing::{make_node, make_pod};
 
     fn fit(strategy: ScoringStrategy) -> NodeResourcesFit {
-        NodeResourcesFit { args: FitArgs { strategy, ..FitArgs::default() } }
+        NodeResourcesFit::new(FitArgs { strategy, ..FitArgs::default() })
     }
 
     #[test]
@@ -307,8 +338,9 @@ mod tests {
     fn resource_weights_change_the_average() {
         let node = make_node("n", 4000, 10000, 110);
         let pod = make_pod("p", &[(CPU, 3000), (MEMORY, 5000)]);
-        let mut f = fit(ScoringStrategy::LeastAllocated);
-        f.args.resources[1].weight = 3;
+        let mut args = FitArgs::default();
+        args.resources[1].weight = 3;
+        let f = NodeResourcesFit::new(args);
         // (25*1 + 50*3) / 4 = 43.
         assert_eq!(f.score_node(&pod, &node), 43);
     }
