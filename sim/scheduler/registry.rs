@@ -3,7 +3,7 @@
 
 use crate::scheduler::framework::{FilterPlugin, PreFilterPlugin, ScorePlugin};
 use crate::scheduler::plugins::{
-    node_affinity, node_name, node_ports, node_resources_fit, node_unschedulable, taint_toleration,
+    node_affinity, node_name, node_ports, node_resources_fit, node_unschedulable, pod_topology_spread, taint_toleration,
 };
 use std::sync::Arc;
 
@@ -26,6 +26,7 @@ pub const BUILT_IN: &[&str] = &[
     node_affinity::NAME,
     node_ports::NAME,
     node_resources_fit::NAME,
+    pod_topology_spread::NAME,
 ];
 
 /// Builds the plugin `name` with default arguments; `None` for an unknown name.
@@ -49,6 +50,10 @@ pub fn build(name: &str) -> Option<PluginEntry> {
             let p = Arc::new(node_resources_fit::NodeResourcesFit::default());
             PluginEntry { pre_filter: None, filter: Some(p.clone()), score: Some(p) }
         }
+        pod_topology_spread::NAME => {
+            let p = Arc::new(pod_topology_spread::PodTopologySpread::default());
+            PluginEntry { pre_filter: Some(p.clone()), filter: Some(p.clone()), score: Some(p) }
+        }
         _ => return None,
     })
 }
@@ -58,6 +63,7 @@ pub fn default_weight(name: &str) -> i64 {
     match name {
         taint_toleration::NAME => 3,
         node_affinity::NAME => 2,
+        pod_topology_spread::NAME => 2,
         _ => 1,
     }
 }
