@@ -74,5 +74,19 @@ pub fn build_configured(name: &str, args: &serde_json::Value) -> Result<Option<P
     if empty {
         return Ok(build(name));
     }
-    Err(format!("pluginConfig: plugin {name:?} takes no arguments in kubesim"))
+    // `apiVersion` / `kind` inside args are accepted and dropped.
+    let mut args = args.clone();
+    if let Some(o) = args.as_object_mut() {
+        o.remove("apiVersion");
+        o.remove("kind");
+    }
+    let parse_err = |e: serde_json::Error| format!("pluginConfig {name}: {e}");
+    match name {
+        pod_topology_spread::NAME => {
+            let a: pod_topology_spread::PodTopologySpreadArgs = serde_json::from_value(args).map_err(parse_err)?;
+            let p = Arc::new(pod_topology_spread::PodTopologySpread::new(a).map_err(|e| format!("pluginConfig {name}: {e}"))?);
+            Ok(Some(PluginEntry { pre_filter: Some(p.clone()), filter: Some(p.clone()), score: Some(p) }))
+        }
+        _ => Err(format!("pluginConfig: plugin {name:?} takes no arguments in kubesim")),
+    }
 }
