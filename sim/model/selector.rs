@@ -470,6 +470,24 @@ impl NodeSelectorTerm {
         Ok(())
     }
 
+    /// The parse check of the node-affinity matcher (`newNodeSelectorTerm`): the rules under
+    /// which [`matches`](Self::matches) treats the term as unparseable. Laxer than
+    /// [`validate`](Self::validate) (no `metadata.name` key or node-name value checks), as
+    /// upstream's `nodeaffinity.NewNodeSelector` / `NewPreferredSchedulingTerms` are.
+    ///
+    /// # Errors
+    ///
+    /// The first [`SelectorError`] found, in `matchExpressions` then `matchFields` order.
+    pub fn check_parse(&self) -> Result<(), SelectorError> {
+        for req in &self.match_expressions {
+            req.check()?;
+        }
+        for req in &self.match_fields {
+            req.check_field_parse()?;
+        }
+        Ok(())
+    }
+
     /// Whether a node with this name and these labels satisfies every expression and
     /// every field of the term (`nodeSelectorTerm.match`).
     ///

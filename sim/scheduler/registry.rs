@@ -3,7 +3,8 @@
 
 use crate::scheduler::framework::{FilterPlugin, PreFilterPlugin, ScorePlugin};
 use crate::scheduler::plugins::{
-    node_affinity, node_name, node_ports, node_resources_fit, node_unschedulable, pod_topology_spread, taint_toleration,
+    balanced_allocation, image_locality, node_affinity, node_name, node_ports, node_resources_fit, node_unschedulable,
+    pod_topology_spread, taint_toleration,
 };
 use std::sync::Arc;
 
@@ -27,6 +28,8 @@ pub const BUILT_IN: &[&str] = &[
     node_ports::NAME,
     node_resources_fit::NAME,
     pod_topology_spread::NAME,
+    balanced_allocation::NAME,
+    image_locality::NAME,
 ];
 
 /// Builds the plugin `name` with default arguments; `None` for an unknown name.
@@ -41,7 +44,8 @@ pub fn build(name: &str) -> Option<PluginEntry> {
             PluginEntry { pre_filter: None, filter: Some(p.clone()), score: Some(p) }
         }
         node_affinity::NAME => {
-            PluginEntry { pre_filter: None, filter: Some(Arc::new(node_affinity::NodeAffinity)), score: None }
+            let p = Arc::new(node_affinity::NodeAffinity::default());
+            PluginEntry { pre_filter: Some(p.clone()), filter: Some(p.clone()), score: Some(p) }
         }
         node_ports::NAME => {
             PluginEntry { pre_filter: None, filter: Some(Arc::new(node_ports::NodePorts)), score: None }
@@ -53,6 +57,14 @@ pub fn build(name: &str) -> Option<PluginEntry> {
         pod_topology_spread::NAME => {
             let p = Arc::new(pod_topology_spread::PodTopologySpread::default());
             PluginEntry { pre_filter: Some(p.clone()), filter: Some(p.clone()), score: Some(p) }
+        }
+        balanced_allocation::NAME => PluginEntry {
+            pre_filter: None,
+            filter: None,
+            score: Some(Arc::new(balanced_allocation::NodeResourcesBalancedAllocation::default())),
+        },
+        image_locality::NAME => {
+            PluginEntry { pre_filter: None, filter: None, score: Some(Arc::new(image_locality::ImageLocality)) }
         }
         _ => return None,
     })
@@ -84,8 +96,22 @@ pub fn build_configured(name: &str, args: &serde_json::Value) -> Result<Option<P
     match name {
         pod_topology_spread::NAME => {
             let a: pod_topology_spread::PodTopologySpreadArgs = serde_json::from_value(args).map_err(parse_err)?;
-            let p = Arc::new(pod_topology_spread::PodTopologySpread::new(a).map_err(|e| format!("pluginConfig {name}: {e}"))?);
+            let p = Arc::new(
+                pod_topology_spread::PodTopologySpread::new(a).map_err(|e| format!("pluginConfig {name}: {e}"))?,
+            );
             Ok(Some(PluginEntry { pre_filter: Some(p.clone()), filter: Some(p.clone()), score: Some(p) }))
+        }
+        node_affinity::NAME => {
+            let a: node_affinity::NodeAffinityArgs = serde_json::from_value(args).map_err(parse_err)?;
+            let p = Arc::new(node_affinity::NodeAffinity::new(a).map_err(|e| format!("pluginConfig {name}: {e}"))?);
+            Ok(Some(PluginEntry { pre_filter: Some(p.clone()), filter: Some(p.clone()), score: Some(p) }))
+        }
+        balanced_allocation::NAME => {
+            let a: balanced_allocation::NodeResourcesBalancedAllocationArgs =
+                serde_json::from_value(args).map_err(parse_err)?;
+            let p = balanced_allocation::NodeResourcesBalancedAllocation::new(a)
+                .map_err(|e| format!("pluginConfig {name}: {e}"))?;
+            Ok(Some(PluginEntry { pre_filter: None, filter: None, score: Some(Arc::new(p)) }))
         }
         _ => Err(format!("pluginConfig: plugin {name:?} takes no arguments in kubesim")),
     }

@@ -1,5 +1,7 @@
 //! The built-in scheduler plugins, one file each with its table-driven tests.
 
+pub mod balanced_allocation;
+pub mod image_locality;
 pub mod node_affinity;
 pub mod node_name;
 pub mod node_ports;
