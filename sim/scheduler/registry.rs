@@ -3,7 +3,8 @@
 
 use crate::scheduler::framework::{FilterPlugin, PreFilterPlugin, ScorePlugin};
 use crate::scheduler::plugins::{
-    node_affinity, node_name, node_ports, node_resources_fit, node_unschedulable, pod_topology_spread, taint_toleration,
+    inter_pod_affinity, node_affinity, node_name, node_ports, node_resources_fit, node_unschedulable,
+    pod_topology_spread, taint_toleration,
 };
 use std::sync::Arc;
 
@@ -27,6 +28,7 @@ pub const BUILT_IN: &[&str] = &[
     node_ports::NAME,
     node_resources_fit::NAME,
     pod_topology_spread::NAME,
+    inter_pod_affinity::NAME,
 ];
 
 /// Builds the plugin `name` with default arguments; `None` for an unknown name.
@@ -54,6 +56,10 @@ pub fn build(name: &str) -> Option<PluginEntry> {
             let p = Arc::new(pod_topology_spread::PodTopologySpread::default());
             PluginEntry { pre_filter: Some(p.clone()), filter: Some(p.clone()), score: Some(p) }
         }
+        inter_pod_affinity::NAME => {
+            let p = Arc::new(inter_pod_affinity::InterPodAffinity::default());
+            PluginEntry { pre_filter: Some(p.clone()), filter: Some(p.clone()), score: Some(p) }
+        }
         _ => return None,
     })
 }
@@ -64,6 +70,7 @@ pub fn default_weight(name: &str) -> i64 {
         taint_toleration::NAME => 3,
         node_affinity::NAME => 2,
         pod_topology_spread::NAME => 2,
+        inter_pod_affinity::NAME => 2,
         _ => 1,
     }
 }
@@ -84,7 +91,16 @@ pub fn build_configured(name: &str, args: &serde_json::Value) -> Result<Option<P
     match name {
         pod_topology_spread::NAME => {
             let a: pod_topology_spread::PodTopologySpreadArgs = serde_json::from_value(args).map_err(parse_err)?;
-            let p = Arc::new(pod_topology_spread::PodTopologySpread::new(a).map_err(|e| format!("pluginConfig {name}: {e}"))?);
+            let p = Arc::new(
+                pod_topology_spread::PodTopologySpread::new(a).map_err(|e| format!("pluginConfig {name}: {e}"))?,
+            );
+            Ok(Some(PluginEntry { pre_filter: Some(p.clone()), filter: Some(p.clone()), score: Some(p) }))
+        }
+        inter_pod_affinity::NAME => {
+            let a: inter_pod_affinity::InterPodAffinityArgs = serde_json::from_value(args).map_err(parse_err)?;
+            let p = Arc::new(
+                inter_pod_affinity::InterPodAffinity::new(a).map_err(|e| format!("pluginConfig {name}: {e}"))?,
+            );
             Ok(Some(PluginEntry { pre_filter: Some(p.clone()), filter: Some(p.clone()), score: Some(p) }))
         }
         _ => Err(format!("pluginConfig: plugin {name:?} takes no arguments in kubesim")),

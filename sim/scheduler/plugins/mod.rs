@@ -1,5 +1,6 @@
 //! The built-in scheduler plugins, one file each with its table-driven tests.
 
+pub mod inter_pod_affinity;
 pub mod node_affinity;
 pub mod node_name;
 pub mod node_ports;
