@@ -78,6 +78,12 @@ pub fn check(cluster: &ClusterState) -> Result<(), Violation> {
         if with_anti != got_anti {
             return Err(Violation(format!("node {name}: pods_with_required_anti_affinity differs from a recount")));
         }
+        let id = NodeId(n as u32);
+        if cluster.nodes_with_affinity_pods().contains(&id) == with_aff.is_empty()
+            || cluster.nodes_with_required_anti_affinity_pods().contains(&id) == with_anti.is_empty()
+        {
+            return Err(Violation(format!("node {name}: the affinity node indexes differ from a recount")));
+        }
         let ports: Vec<(&HostPort, &u32)> = node.used_ports.iter().collect();
         for (i, (a, count)) in ports.iter().enumerate() {
             let clash = **count > 1 || ports[i + 1..].iter().any(|(b, _)| conflicts(a, b));

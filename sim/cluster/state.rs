@@ -10,7 +10,7 @@ use crate::model::node::Node;
 use crate::model::pod::{HostPort, Pod};
 use crate::model::resources::Resources;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Index of a node in the store (stable for the whole run).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -138,6 +138,8 @@ pub struct ClusterState {
     phase_counts: [u64; 5],
     namespaces: BTreeMap<String, crate::model::selector::Labels>,
     image_nodes: BTreeMap<String, u32>,
+    nodes_with_affinity_pods: BTreeSet<NodeId>,
+    nodes_with_required_anti_affinity_pods: BTreeSet<NodeId>,
 }
 
 /// An image name as ImageLocality compares it: `:latest` is appended when the name has no tag
@@ -278,6 +280,18 @@ impl ClusterState {
         &self.namespaces
     }
 
+    /// Nodes with a non-empty `pods_with_affinity` (upstream snapshot's
+    /// `HavePodsWithAffinityList`), so that InterPodAffinity need not visit every node.
+    pub fn nodes_with_affinity_pods(&self) -> &BTreeSet<NodeId> {
+        &self.nodes_with_affinity_pods
+    }
+
+    /// Nodes with a non-empty `pods_with_required_anti_affinity` (upstream snapshot's
+    /// `HavePodsWithRequiredAntiAffinityList`).
+    pub fn nodes_with_required_anti_affinity_pods(&self) -> &BTreeSet<NodeId> {
+        &self.nodes_with_required_anti_affinity_pods
+    }
+
     /// Number of nodes that hold the image (by normalized name).
     pub fn nodes_with_image(&self, normalized_name: &str) -> u32 {
         self.image_nodes.get(normalized_name).copied().unwrap_or(0)
@@ -346,9 +360,11 @@ impl ClusterState {
         n.pods.push(pod_id);
         if p.pod.affinity.has_pod_affinity_terms() {
             n.pods_with_affinity.push(pod_id);
+            self.nodes_with_affinity_pods.insert(node_id);
         }
         if p.pod.affinity.has_required_anti_affinity() {
             n.pods_with_required_anti_affinity.push(pod_id);
+            self.nodes_with_required_anti_affinity_pods.insert(node_id);
         }
     }
 
@@ -369,6 +385,12 @@ impl ClusterState {
         n.pods.retain(|x| *x != id);
         n.pods_with_affinity.retain(|x| *x != id);
         n.pods_with_required_anti_affinity.retain(|x| *x != id);
+        if n.pods_with_affinity.is_empty() {
+            self.nodes_with_affinity_pods.remove(&node_id);
+        }
+        if n.pods_with_required_anti_affinity.is_empty() {
+            self.nodes_with_required_anti_affinity_pods.remove(&node_id);
+        }
     }
 
     /// Takes an assigned pod off its node for a what-if (preemption dry run); its phase is kept.

@@ -3,8 +3,8 @@
 
 use crate::scheduler::framework::{FilterPlugin, PreFilterPlugin, ScorePlugin};
 use crate::scheduler::plugins::{
-    balanced_allocation, image_locality, node_affinity, node_name, node_ports, node_resources_fit, node_unschedulable,
-    pod_topology_spread, taint_toleration,
+    balanced_allocation, image_locality, inter_pod_affinity, node_affinity, node_name, node_ports, node_resources_fit,
+    node_unschedulable, pod_topology_spread, taint_toleration,
 };
 use std::sync::Arc;
 
@@ -28,6 +28,7 @@ pub const BUILT_IN: &[&str] = &[
     node_ports::NAME,
     node_resources_fit::NAME,
     pod_topology_spread::NAME,
+    inter_pod_affinity::NAME,
     balanced_allocation::NAME,
     image_locality::NAME,
 ];
@@ -66,6 +67,10 @@ pub fn build(name: &str) -> Option<PluginEntry> {
         image_locality::NAME => {
             PluginEntry { pre_filter: None, filter: None, score: Some(Arc::new(image_locality::ImageLocality)) }
         }
+        inter_pod_affinity::NAME => {
+            let p = Arc::new(inter_pod_affinity::InterPodAffinity::default());
+            PluginEntry { pre_filter: Some(p.clone()), filter: Some(p.clone()), score: Some(p) }
+        }
         _ => return None,
     })
 }
@@ -76,6 +81,7 @@ pub fn default_weight(name: &str) -> i64 {
         taint_toleration::NAME => 3,
         node_affinity::NAME => 2,
         pod_topology_spread::NAME => 2,
+        inter_pod_affinity::NAME => 2,
         _ => 1,
     }
 }
@@ -98,6 +104,13 @@ pub fn build_configured(name: &str, args: &serde_json::Value) -> Result<Option<P
             let a: pod_topology_spread::PodTopologySpreadArgs = serde_json::from_value(args).map_err(parse_err)?;
             let p = Arc::new(
                 pod_topology_spread::PodTopologySpread::new(a).map_err(|e| format!("pluginConfig {name}: {e}"))?,
+            );
+            Ok(Some(PluginEntry { pre_filter: Some(p.clone()), filter: Some(p.clone()), score: Some(p) }))
+        }
+        inter_pod_affinity::NAME => {
+            let a: inter_pod_affinity::InterPodAffinityArgs = serde_json::from_value(args).map_err(parse_err)?;
+            let p = Arc::new(
+                inter_pod_affinity::InterPodAffinity::new(a).map_err(|e| format!("pluginConfig {name}: {e}"))?,
             );
             Ok(Some(PluginEntry { pre_filter: Some(p.clone()), filter: Some(p.clone()), score: Some(p) }))
         }
