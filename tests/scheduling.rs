@@ -148,3 +148,56 @@ fn two_profiles_route_pods_by_scheduler_name() {
     assert_eq!(orphan_phase, "Pending", "a pod naming no profile is left alone");
     assert_eq!(r.summary.scheduler, "config:config/two-profiles.yaml");
 }
+
+#[test]
+fn topology_spread_and_anti_affinity_hold_end_to_end() {
+    let (dir, r) = run_scenario("scenarios/spread-and-affinity.yaml");
+    let zone_of: BTreeMap<String, String> = std::fs::read_to_string(dir.path().join("nodes.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[1].to_string())
+        })
+        .collect();
+    // Replay the trace: after every binding, web pods per zone never differ by more than 1
+    // (maxSkew 1 over the three zones), and no two db pods ever share a node.
+    let mut web: BTreeMap<String, i64> = zone_of.values().map(|z| (z.clone(), 0)).collect();
+    let mut db_nodes = BTreeSet::new();
+    let mut db_per_zone: BTreeMap<String, i64> = BTreeMap::new();
+    let mut cache_zones = Vec::new();
+    let mut unschedulable_db = BTreeSet::new();
+    for e in events(dir.path()) {
+        let pod = e["pod"].as_str().unwrap_or("").to_string();
+        match e["kind"].as_str().unwrap() {
+            "pod_scheduled" => {
+                let node = e["node"].as_str().unwrap().to_string();
+                let zone = zone_of[&node].clone();
+                if pod.starts_with("default/web-") {
+                    *web.get_mut(&zone).unwrap() += 1;
+                    let (min, max) = (web.values().min().unwrap(), web.values().max().unwrap());
+                    assert!(max - min <= 1, "skew {web:?} after {pod}");
+                } else if pod.starts_with("default/db-") {
+                    assert!(db_nodes.insert(node.clone()), "two db pods on {node}");
+                    *db_per_zone.entry(zone).or_insert(0) += 1;
+                } else if pod.starts_with("default/cache-") {
+                    cache_zones.push((zone, db_per_zone.clone()));
+                }
+            }
+            "pod_unschedulable" if pod.starts_with("default/db-") => {
+                assert!(e["message"].as_str().unwrap().contains("node(s) didn't match pod anti-affinity rules"));
+                unschedulable_db.insert(pod);
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(db_nodes.len(), 7, "one db pod per node");
+    assert_eq!(unschedulable_db.len(), 1, "the eighth db pod has nowhere to go");
+    assert_eq!(r.summary.counts.unschedulable_at_end, 1);
+    // Preferred zone affinity: each cache pod lands in a zone with the most db pods at the time.
+    for (zone, dbs) in cache_zones {
+        let most = dbs.values().max().copied().unwrap_or(0);
+        assert_eq!(dbs.get(&zone).copied().unwrap_or(0), most, "cache in {zone} with db counts {dbs:?}");
+    }
+}
