@@ -201,3 +201,41 @@ fn topology_spread_and_anti_affinity_hold_end_to_end() {
         assert_eq!(dbs.get(&zone).copied().unwrap_or(0), most, "cache in {zone} with db counts {dbs:?}");
     }
 }
+
+/// A Permit plugin that rejects pods whose name ends in "-0", and a Reserve plugin that counts.
+struct RejectZero;
+impl kubesim::scheduler::framework::Plugin for RejectZero {
+    fn name(&self) -> &'static str {
+        "RejectZero"
+    }
+}
+impl kubesim::scheduler::framework::PermitPlugin for RejectZero {
+    fn permit(
+        &self,
+        _: &kubesim::cluster::ClusterState,
+        pod: &kubesim::model::pod::Pod,
+        _: kubesim::cluster::NodeId,
+    ) -> kubesim::scheduler::framework::Status {
+        if pod.name.ends_with("-0") {
+            kubesim::scheduler::framework::Status::unschedulable(vec!["rejected by RejectZero".into()])
+        } else {
+            kubesim::scheduler::framework::Status::success()
+        }
+    }
+}
+
+#[test]
+fn a_permit_plugin_that_rejects_keeps_the_pod_pending() {
+    let sc = scenario::load(Path::new("scenarios/quickstart.yaml"), &[]).unwrap();
+    let mut profile = kubesim::scheduler::Profile::default_profile();
+    profile.permits.push(std::sync::Arc::new(RejectZero));
+    let dir = tempfile::tempdir().unwrap();
+    let opts = RunOptions { out_dir: Some(dir.path().into()), check_invariants: true };
+    let r = kubesim::run::run_with_profiles(&sc, &opts, vec![profile]).unwrap();
+    let ev = events(dir.path());
+    assert!(ev.iter().any(|e| e["kind"] == "pod_unschedulable"
+        && e["pod"] == "default/web-0"
+        && e["message"].as_str().unwrap().contains("RejectZero: Permit: rejected by RejectZero")));
+    assert!(!ev.iter().any(|e| e["kind"] == "pod_scheduled" && e["pod"] == "default/web-0"));
+    assert!(r.summary.counts.unschedulable_at_end >= 2, "web-0 and batch-0 stay pending");
+}

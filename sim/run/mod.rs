@@ -20,6 +20,7 @@ use crate::kubelet::Kubelet;
 use crate::model::node::TAINT_UNREACHABLE;
 use crate::model::pod::Pod;
 use crate::model::taint::{Taint, TaintEffect};
+use crate::scheduler::framework::Code;
 use crate::scheduler::queue::UNSCHEDULABLE_FLUSH_PERIOD;
 use crate::scheduler::{CycleOutcome, Scheduler};
 use output::StreamFile;
@@ -192,7 +193,18 @@ fn json_str(s: &str) -> String {
 impl<'s> Simulation<'s> {
     /// Prepares a run of `scenario` (no event handled yet).
     pub fn new(scenario: &'s Scenario, opts: &RunOptions) -> Result<Self, RunError> {
+        Self::with_profiles(scenario, opts, None)
+    }
+
+    /// Prepares a run with the given scheduler profiles instead of the scenario's (for library
+    /// users with their own plugins).
+    pub fn with_profiles(
+        scenario: &'s Scenario,
+        opts: &RunOptions,
+        custom: Option<Vec<crate::scheduler::Profile>>,
+    ) -> Result<Self, RunError> {
         let (profiles, backoff) = match &scenario.scheduler_config {
+            _ if custom.is_some() => (custom.unwrap_or_default(), (1, 10)),
             Some(cfg) => (
                 crate::scheduler::profiles::profiles_from_config(cfg).map_err(RunError::Scheduler)?,
                 cfg.backoff_seconds(),
@@ -614,6 +626,19 @@ impl<'s> Simulation<'s> {
         };
         match outcome {
             CycleOutcome::Selected { node, examined, feasible, total_score } => {
+                if let Some(reason) = self.reserve_permit_bind(id, node) {
+                    // A Reserve, Permit or Bind plugin refused: back to the queue, as upstream.
+                    self.scheduler.queue.add_unschedulable(id, now);
+                    let fields = format!(
+                        ",\"pod\":{},\"message\":{}",
+                        json_str(&self.cluster.pod(id).pod.key()),
+                        json_str(&reason)
+                    );
+                    self.log("pod_unschedulable", &fields)?;
+                    self.arm_flushes();
+                    self.ensure_cycle();
+                    return Ok(());
+                }
                 self.scheduler.queue.forget(id);
                 let score = total_score.map(|s| s.to_string()).unwrap_or_else(|| "null".into());
                 let fields = format!(
@@ -639,6 +664,48 @@ impl<'s> Simulation<'s> {
         self.arm_flushes();
         self.ensure_cycle();
         Ok(())
+    }
+
+    /// Runs the profile's Reserve, Permit and Bind plugins for `id` on `node`; returns why it was
+    /// refused (after unreserving), or `None` to go on and bind.
+    fn reserve_permit_bind(&mut self, id: PodId, node: NodeId) -> Option<String> {
+        let pod = &self.cluster.pod(id).pod;
+        let profile = self.scheduler.profile_for(&pod.scheduler_name)?;
+        if profile.reserves.is_empty() && profile.permits.is_empty() && profile.binders.is_empty() {
+            return None;
+        }
+        let cluster = &self.cluster;
+        let unreserve = |upto: usize| {
+            for r in profile.reserves[..upto].iter().rev() {
+                r.unreserve(cluster, pod, node);
+            }
+        };
+        for (i, r) in profile.reserves.iter().enumerate() {
+            let st = r.reserve(cluster, pod, node);
+            if !st.is_success() {
+                unreserve(i + 1);
+                return Some(format!("{}: Reserve: {}", r.name(), st.reasons.join("; ")));
+            }
+        }
+        for p in &profile.permits {
+            let st = p.permit(cluster, pod, node);
+            if !st.is_success() {
+                unreserve(profile.reserves.len());
+                return Some(format!("{}: Permit: {}", p.name(), st.reasons.join("; ")));
+            }
+        }
+        for b in &profile.binders {
+            let st = b.bind(cluster, pod, node);
+            match st.code {
+                Code::Skip => continue,
+                Code::Success => return None,
+                _ => {
+                    unreserve(profile.reserves.len());
+                    return Some(format!("{}: Bind: {}", b.name(), st.reasons.join("; ")));
+                }
+            }
+        }
+        None
     }
 
     /// PostFilter: DefaultPreemption. Victims start terminating (they keep their resources for
@@ -816,6 +883,15 @@ pub fn peak_memory_bytes() -> u64 {
 /// Runs `scenario` with `opts`.
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, RunError> {
     Simulation::new(scenario, opts)?.run(opts)
+}
+
+/// Runs `scenario` with custom scheduler profiles (one per `schedulerName`).
+pub fn run_with_profiles(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    profiles: Vec<crate::scheduler::Profile>,
+) -> Result<RunResult, RunError> {
+    Simulation::with_profiles(scenario, opts, Some(profiles))?.run(opts)
 }
 
 /// Runs `scenario` writing outputs to `out_dir`.

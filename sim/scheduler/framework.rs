@@ -137,6 +137,49 @@ pub trait ScorePlugin: Plugin {
     }
 }
 
+/// PostFilter: runs only when no node passed the filters. It may make room (DefaultPreemption
+/// evicts lower-priority pods) and nominate a node for the pod, which then waits in the queue and
+/// tries that node first. It may take pods off nodes for dry runs through
+/// [`ClusterState::detach`] but must attach them back before returning. Returning `None` means
+/// "nothing to do".
+pub trait PostFilterPlugin: Plugin {
+    /// Tries to make `pod` schedulable after `diagnosis`.
+    fn post_filter(
+        &self,
+        profile: &crate::scheduler::Profile,
+        cluster: &mut ClusterState,
+        pod: crate::cluster::PodId,
+        diagnosis: &crate::scheduler::Diagnosis,
+        rng: &mut crate::engine::rng::SimRng,
+    ) -> Option<crate::scheduler::preemption::Candidate>;
+}
+
+/// Reserve: runs once the node is chosen, before Permit. A non-Success status aborts the binding
+/// (every Reserve plugin's `unreserve` is called, in reverse order) and sends the pod back to the
+/// queue as unschedulable. `unreserve` must be idempotent.
+pub trait ReservePlugin: Plugin {
+    /// Reserves what the plugin tracks for `pod` on `node`.
+    fn reserve(&self, cluster: &ClusterState, pod: &Pod, node: NodeId) -> Status;
+    /// Releases it again.
+    fn unreserve(&self, _cluster: &ClusterState, _pod: &Pod, _node: NodeId) {}
+}
+
+/// Permit: the last gate before binding. Success lets the pod bind; Unschedulable rejects it
+/// (back to the queue, as upstream). Waiting (gang scheduling) is not supported yet: a plugin that
+/// needs it must reject.
+pub trait PermitPlugin: Plugin {
+    /// Allows or rejects binding `pod` to `node`.
+    fn permit(&self, cluster: &ClusterState, pod: &Pod, node: NodeId) -> Status;
+}
+
+/// Bind: performs the binding. Plugins run in order; Skip passes to the next; the first Success
+/// binds (kubesim then records the binding in the cluster state); an error sends the pod back to
+/// the queue with backoff. With no Bind plugin configured, DefaultBinder binds.
+pub trait BindPlugin: Plugin {
+    /// Binds, or returns Skip to leave it to the next Bind plugin.
+    fn bind(&self, cluster: &ClusterState, pod: &Pod, node: NodeId) -> Status;
+}
+
 /// `DefaultNormalizeScore`: scales scores so the highest becomes `max_priority`; with `reverse`,
 /// `max_priority - score`. All-zero scores become 0 (or `max_priority` when reversed).
 pub fn default_normalize_score(max_priority: i64, reverse: bool, scores: &mut [i64]) {

@@ -21,7 +21,10 @@ use crate::cluster::{ClusterState, NodeId, NodeState};
 use crate::engine::rng::SimRng;
 use crate::model::dist::below;
 use crate::model::pod::Pod;
-use framework::{Code, CycleState, FilterPlugin, MAX_NODE_SCORE, MIN_NODE_SCORE, PreFilterPlugin, ScorePlugin, Status};
+use framework::{
+    BindPlugin, Code, CycleState, FilterPlugin, MAX_NODE_SCORE, MIN_NODE_SCORE, PermitPlugin, PostFilterPlugin,
+    PreFilterPlugin, ReservePlugin, ScorePlugin, Status,
+};
 use queue::SchedulingQueue;
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
@@ -45,8 +48,14 @@ pub struct Profile {
     pub scores: Vec<(Arc<dyn ScorePlugin + Send + Sync>, i64)>,
     /// `percentageOfNodesToScore` (`None` or 0: adaptive).
     pub percentage_of_nodes_to_score: Option<u32>,
-    /// DefaultPreemption's arguments when it is enabled as the PostFilter.
-    pub preemption: Option<PreemptionArgs>,
+    /// PostFilter plugins (DefaultPreemption by default), in order.
+    pub post_filters: Vec<Arc<dyn PostFilterPlugin + Send + Sync>>,
+    /// Reserve plugins, in order.
+    pub reserves: Vec<Arc<dyn ReservePlugin + Send + Sync>>,
+    /// Permit plugins, in order.
+    pub permits: Vec<Arc<dyn PermitPlugin + Send + Sync>>,
+    /// Bind plugins, in order (empty: DefaultBinder).
+    pub binders: Vec<Arc<dyn BindPlugin + Send + Sync>>,
 }
 
 /// `DefaultPreemptionArgs`.
@@ -73,7 +82,10 @@ impl Profile {
             filters: vec![],
             scores: vec![],
             percentage_of_nodes_to_score: None,
-            preemption: Some(PreemptionArgs::default()),
+            post_filters: vec![Arc::new(preemption::DefaultPreemption::default())],
+            reserves: vec![],
+            permits: vec![],
+            binders: vec![],
         };
         for name in names {
             let entry = registry::build(name).ok_or_else(|| format!("unknown plugin {name:?}"))?;
@@ -445,21 +457,25 @@ impl Scheduler {
         CycleOutcome::Selected { node: best, examined: processed, feasible: feasible.len(), total_score: Some(total) }
     }
 
-    /// Runs DefaultPreemption for `pod` after `diagnosis` (if its profile enables it and the pod
-    /// may preempt); returns the chosen node and victims.
+    /// Runs the profile's PostFilter plugins (DefaultPreemption) for `pod` after `diagnosis`;
+    /// returns the first node they make room on, with its victims.
     pub fn preempt(
         &mut self,
         cluster: &mut ClusterState,
         pod: crate::cluster::PodId,
         diagnosis: &Diagnosis,
     ) -> Option<preemption::Candidate> {
-        let p = &cluster.pod(pod).pod;
-        if p.preemption_policy == crate::model::pod::PreemptionPolicy::Never || !diagnosis.any_resolvable {
+        if !diagnosis.any_resolvable {
             return None;
         }
-        let profile = self.profiles.iter().find(|x| x.scheduler_name == p.scheduler_name)?;
-        let args = profile.preemption?;
-        preemption::preempt(profile, &args, cluster, pod, diagnosis, &mut self.rng)
+        let name = &cluster.pod(pod).pod.scheduler_name;
+        let profile = self.profiles.iter().find(|x| &x.scheduler_name == name)?;
+        for pf in &profile.post_filters {
+            if let Some(c) = pf.post_filter(profile, cluster, pod, diagnosis, &mut self.rng) {
+                return Some(c);
+            }
+        }
+        None
     }
 
     /// [`Scheduler::schedule_one_with`] without a nominated node or nominated pods.

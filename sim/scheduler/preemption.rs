@@ -126,6 +126,38 @@ pub fn pick_one_node(cluster: &ClusterState, candidates: &[Candidate]) -> Option
     idx.first().copied()
 }
 
+/// The DefaultPreemption PostFilter plugin.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DefaultPreemption {
+    /// Its arguments.
+    pub args: PreemptionArgs,
+}
+
+/// The plugin name.
+pub const NAME: &str = "DefaultPreemption";
+
+impl crate::scheduler::framework::Plugin for DefaultPreemption {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+}
+
+impl crate::scheduler::framework::PostFilterPlugin for DefaultPreemption {
+    fn post_filter(
+        &self,
+        profile: &Profile,
+        cluster: &mut ClusterState,
+        pod: PodId,
+        diagnosis: &Diagnosis,
+        rng: &mut SimRng,
+    ) -> Option<Candidate> {
+        if cluster.pod(pod).pod.preemption_policy == crate::model::pod::PreemptionPolicy::Never {
+            return None;
+        }
+        preempt(profile, &self.args, cluster, pod, diagnosis, rng)
+    }
+}
+
 /// Runs DefaultPreemption for `pod` after a failed cycle; returns the chosen candidate.
 pub fn preempt(
     profile: &Profile,

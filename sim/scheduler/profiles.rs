@@ -229,7 +229,10 @@ impl Profile {
             filters: vec![],
             scores: vec![],
             percentage_of_nodes_to_score: r.percentage_of_nodes_to_score.filter(|p| *p > 0),
-            preemption: None,
+            post_filters: vec![],
+            reserves: vec![],
+            permits: vec![],
+            binders: vec![],
         };
         let mut cache: std::collections::BTreeMap<String, Option<PluginEntry>> = Default::default();
         let mut entry = |name: &str| -> Result<Option<PluginEntry>, String> {
@@ -257,8 +260,11 @@ impl Profile {
                 p.scores.push((s, *w));
             }
         }
-        if r.post_filter.iter().any(|n| n == DEFAULT_PREEMPTION) {
-            p.preemption = Some(preemption_args(r.args.get(DEFAULT_PREEMPTION))?);
+        for n in &r.post_filter {
+            if n == DEFAULT_PREEMPTION {
+                let args = preemption_args(r.args.get(DEFAULT_PREEMPTION))?;
+                p.post_filters.push(Arc::new(crate::scheduler::preemption::DefaultPreemption { args }));
+            }
         }
         Ok(p)
     }
