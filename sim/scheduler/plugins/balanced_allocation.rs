@@ -104,19 +104,61 @@ impl NodeResourcesBalancedAllocation {
         NodeResourcesBalancedAllocation { resources, kinds }
     }
 
-    /// `calculatePodResourceRequestList` with `useRequested = true`.
-    fn pod_requests(&self, pod: &Pod) -> Vec<i64> {
-        self.resources.iter().map(|r| pod.requests.get(&r.name)).collect()
+    /// `calculatePodResourceRequestList` with `useRequested = true`: the pod's real request of
+    /// each configured resource.
+    pub fn pod_requests(&self, pod: &Pod) -> Vec<i64> {
+        self.resources.iter().zip(&self.kinds).map(|(r, k)| pod_request(pod, *k, &r.name)).collect()
     }
 
-    /// The node's score for a pod with these requests (one per configured resource).
-    pub fn score_node(&self, node: &NodeState, pod_requests: &[i64]) -> i64 {
-        let fraction = |i: usize| -> Option<f64> {
-            let (alloc, req) =
-                allocatable_and_requested_of(node, self.kinds[i], &self.resources[i].name, pod_requests[i]);
-            (alloc != 0).then(|| (req as f64 / alloc as f64).min(1.0))
-        };
-        balanced_resource_score((0..self.resources.len()).filter_map(fraction))
+    /// The node's score for the pod (`resourceAllocationScorer.score` with
+    /// `balancedResourceScorer`); 0 for a best-effort pod, as upstream's Score does when
+    /// PreScore did not run (after a successful PreScore the pod is never best effort).
+    ///
+    /// The pod's requests are read straight from its fields rather than from the CycleState,
+    /// which is cheaper per node and gives the same numbers.
+    pub fn score_node(&self, pod: &Pod, node: &NodeState) -> i64 {
+        const INLINE: usize = 8;
+        let mut inline = [0.0f64; INLINE];
+        let mut spilled: Vec<f64> = Vec::new();
+        let mut n = 0usize;
+        let mut best_effort = true;
+        for (r, kind) in self.resources.iter().zip(&self.kinds) {
+            let pod_request = pod_request(pod, *kind, &r.name);
+            best_effort &= pod_request == 0;
+            let (alloc, req) = allocatable_and_requested_of(node, *kind, &r.name, pod_request);
+            if alloc == 0 {
+                continue;
+            }
+            let mut fraction = req as f64 / alloc as f64;
+            if fraction > 1.0 {
+                fraction = 1.0;
+            }
+            if n < INLINE {
+                inline[n] = fraction;
+            } else {
+                if spilled.is_empty() {
+                    spilled.extend_from_slice(&inline);
+                }
+                spilled.push(fraction);
+            }
+            n += 1;
+        }
+        if best_effort {
+            return 0;
+        }
+        balanced_resource_score(if n <= INLINE { &inline[..n] } else { &spilled })
+    }
+}
+
+/// The pod's real request (no non-zero defaults) of one configured resource.
+fn pod_request(pod: &Pod, kind: Kind, name: &str) -> i64 {
+    let r = &pod.requests;
+    match kind {
+        Kind::Cpu => r.cpu_millis,
+        Kind::Memory => r.memory_bytes,
+        Kind::EphemeralStorage => r.ephemeral_storage_bytes,
+        Kind::Scalar => r.scalar.get(name).copied().unwrap_or(0),
+        Kind::Untracked => r.get(name),
     }
 }
 
@@ -177,26 +219,21 @@ fn allocatable_and_requested_of(node: &NodeState, kind: Kind, resource: &str, po
 
 /// `balancedResourceScorer` over the fractions (already capped at 1, allocatable-0 resources
 /// left out), with upstream's float operations in upstream's order.
-pub fn balanced_resource_score(fractions: impl Iterator<Item = f64> + Clone) -> i64 {
-    let mut n = 0usize;
-    let mut total = 0.0f64;
-    let mut first = [0.0f64; 2];
-    for f in fractions.clone() {
-        if n < 2 {
-            first[n] = f;
-        }
-        total += f;
-        n += 1;
-    }
-    let std = match n {
-        2 => ((first[0] - first[1]) / 2.0).abs(),
-        n if n > 2 => {
-            let mean = total / n as f64;
+pub fn balanced_resource_score(fractions: &[f64]) -> i64 {
+    let std = match fractions {
+        [f0, f1] => ((f0 - f1) / 2.0).abs(),
+        _ if fractions.len() > 2 => {
+            let mut total = 0.0f64;
+            for f in fractions {
+                total += f;
+            }
+            let n = fractions.len() as f64;
+            let mean = total / n;
             let mut sum = 0.0f64;
             for f in fractions {
                 sum += (f - mean) * (f - mean);
             }
-            (sum / n as f64).sqrt()
+            (sum / n).sqrt()
         }
         _ => 0.0,
     };
@@ -210,26 +247,16 @@ impl Plugin for NodeResourcesBalancedAllocation {
 }
 
 impl ScorePlugin for NodeResourcesBalancedAllocation {
-    fn pre_score(&self, state: &mut CycleState, _: &ClusterState, pod: &Pod, _: &[NodeId]) -> Status {
-        let requests = self.pod_requests(pod);
-        if requests.iter().all(|r| *r == 0) {
+    fn pre_score(&self, _: &mut CycleState, _: &ClusterState, pod: &Pod, _: &[NodeId]) -> Status {
+        if self.pod_requests(pod).iter().all(|r| *r == 0) {
             // Best-effort pod: leave it out of this plugin's scoring (kubernetes#129138).
             return Status::skip();
         }
-        state.write(NAME, requests);
         Status::success()
     }
 
-    fn score(&self, state: &CycleState, _: &ClusterState, pod: &Pod, node: &NodeState) -> Result<i64, Status> {
-        if let Some(requests) = state.read::<Vec<i64>>(NAME) {
-            return Ok(self.score_node(node, requests));
-        }
-        // PreScore did not run: upstream recomputes and scores a best-effort pod 0.
-        let requests = self.pod_requests(pod);
-        if requests.iter().all(|r| *r == 0) {
-            return Ok(0);
-        }
-        Ok(self.score_node(node, &requests))
+    fn score(&self, _: &CycleState, _: &ClusterState, pod: &Pod, node: &NodeState) -> Result<i64, Status> {
+        Ok(self.score_node(pod, node))
     }
 }
 
@@ -418,6 +445,43 @@ mod tests {
         let cs = cluster(&[(4000, 10000, 0, vec![])]);
         // cpu 0.75, mem 0.5 → 87, as with two resources.
         assert_eq!(scores(&pl, &cs, &cpu_and_memory()), Some(vec![87]));
+    }
+
+    #[test]
+    fn the_standard_deviation_formula_depends_on_the_number_of_fractions() {
+        assert_eq!(balanced_resource_score(&[]), 100);
+        assert_eq!(balanced_resource_score(&[0.3]), 100);
+        // |0.75 - 0.5| / 2 = 0.125 → 87 (truncated, not rounded).
+        assert_eq!(balanced_resource_score(&[0.75, 0.5]), 87);
+        assert_eq!(balanced_resource_score(&[0.5, 0.75]), 87);
+        // Population std of 0, 0.5, 1 = sqrt(1/6) ≈ 0.408 → 59.
+        assert_eq!(balanced_resource_score(&[0.0, 0.5, 1.0]), 59);
+        // Nine fractions: half 0, half 1 (+ one 0.5) — exercises more fractions than fit inline.
+        let f = [0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.5];
+        let mean = f.iter().sum::<f64>() / 9.0;
+        let std = (f.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / 9.0).sqrt();
+        assert_eq!(balanced_resource_score(&f), ((1.0 - std) * 100.0) as i64);
+    }
+
+    #[test]
+    fn more_resources_than_fit_inline_score_the_same_as_the_formula() {
+        let names: Vec<String> = (0..7).map(|i| format!("example.com/r{i}")).collect();
+        let mut resources =
+            vec![ResourceSpec { name: CPU.into(), weight: 1 }, ResourceSpec { name: MEMORY.into(), weight: 1 }];
+        resources.extend(names.iter().map(|n| ResourceSpec { name: n.clone(), weight: 1 }));
+        let pl = NodeResourcesBalancedAllocation::new(NodeResourcesBalancedAllocationArgs { resources }).unwrap();
+        let mut node = make_node("n", 4000, 10000, 110).node;
+        for n in &names {
+            node.allocatable.set(n, 10);
+        }
+        let mut cs = ClusterState::new();
+        cs.add_node(node).unwrap();
+        let mut requests: Vec<(&str, i64)> = vec![(CPU, 3000), (MEMORY, 5000)];
+        requests.extend(names.iter().enumerate().map(|(i, n)| (n.as_str(), i as i64 + 1)));
+        let pod = make_pod("p", &requests);
+        let mut f = vec![0.75, 0.5];
+        f.extend((0..7).map(|i| (i as f64 + 1.0) / 10.0));
+        assert_eq!(scores(&pl, &cs, &pod), Some(vec![balanced_resource_score(&f)]));
     }
 
     #[test]
