@@ -135,6 +135,8 @@ pub struct ClusterState {
     pods: Vec<PodState>,
     pod_by_key: BTreeMap<(String, String), PodId>,
     node_order: Vec<NodeId>,
+    /// Zone key → its nodes in insertion order, zones in order of first appearance.
+    zones: Vec<(String, Vec<NodeId>)>,
     phase_counts: [u64; 5],
     namespaces: BTreeMap<String, crate::model::selector::Labels>,
     image_nodes: BTreeMap<String, u32>,
@@ -203,20 +205,21 @@ impl ClusterState {
     }
 
     /// Node order as kube-scheduler's node tree lists it: zones in order of first appearance,
-    /// nodes of a zone in insertion order, interleaved round-robin across zones.
+    /// nodes of a zone in insertion order, interleaved round-robin across zones. The zone lists
+    /// are kept incrementally; the interleaving is rebuilt in O(nodes) without string work.
     fn rebuild_node_order(&mut self) {
-        let mut zones: Vec<(String, Vec<NodeId>)> = Vec::new();
-        for (i, n) in self.nodes.iter().enumerate() {
-            let key = n.node.zone_key();
-            match zones.iter_mut().find(|(z, _)| *z == key) {
-                Some((_, v)) => v.push(NodeId(i as u32)),
-                None => zones.push((key, vec![NodeId(i as u32)])),
+        if let Some(last) = self.nodes.len().checked_sub(1) {
+            let key = self.nodes[last].node.zone_key();
+            let id = NodeId(last as u32);
+            match self.zones.iter_mut().find(|(z, _)| *z == key) {
+                Some((_, v)) => v.push(id),
+                None => self.zones.push((key, vec![id])),
             }
         }
         self.node_order.clear();
-        let longest = zones.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+        let longest = self.zones.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
         for i in 0..longest {
-            for (_, v) in &zones {
+            for (_, v) in &self.zones {
                 if let Some(id) = v.get(i) {
                     self.node_order.push(*id);
                 }

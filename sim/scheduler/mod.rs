@@ -185,6 +185,8 @@ pub struct Prepared {
     /// Indexes into the profile's filters of those not skipped by their PreFilter.
     active_filters: Vec<usize>,
     allowed: Option<BTreeSet<String>>,
+    /// The reason for nodes outside `allowed`.
+    allowed_reason: String,
 }
 
 /// What PreFilter decided.
@@ -208,8 +210,12 @@ pub struct PluginScores {
     pub scores: Option<Vec<i64>>,
 }
 
-/// Reason given for nodes outside a PreFilter node-name result.
-pub const REASON_PRE_FILTER_RESULT: &str = "node(s) didn't satisfy plugin(s) PreFilter result";
+/// Reason given for nodes outside a PreFilter node-name result, as upstream words it:
+/// `node(s) didn't satisfy plugin(s) [NodeAffinity]`.
+pub fn pre_filter_result_reason(plugins: &BTreeSet<&'static str>) -> String {
+    let names: Vec<&str> = plugins.iter().copied().collect();
+    format!("node(s) didn't satisfy plugin(s) [{}]", names.join(" "))
+}
 
 impl Profile {
     /// Runs every PreFilter plugin.
@@ -218,6 +224,7 @@ impl Profile {
         let mut state = CycleState::new();
         let mut skipped: BTreeSet<&'static str> = BTreeSet::new();
         let mut allowed: Option<BTreeSet<String>> = None;
+        let mut restricting: BTreeSet<&'static str> = BTreeSet::new();
         for p in &self.pre_filters {
             let (st, nodes) = p.pre_filter(&mut state, cluster, pod);
             match st.code {
@@ -239,6 +246,7 @@ impl Profile {
                 }
             }
             if let Some(names) = nodes {
+                restricting.insert(p.name());
                 allowed = Some(match allowed {
                     None => names,
                     Some(a) => a.intersection(&names).cloned().collect(),
@@ -248,14 +256,15 @@ impl Profile {
         if allowed.as_ref().is_some_and(|a| a.is_empty()) {
             return PreFilterOutcome::Rejected(Diagnosis {
                 num_all_nodes: n,
-                reasons: BTreeMap::from([(REASON_PRE_FILTER_RESULT.to_string(), n as u32)]),
+                reasons: BTreeMap::from([(pre_filter_result_reason(&restricting), n as u32)]),
                 any_resolvable: false,
                 resolvable_nodes: vec![],
             });
         }
         let active_filters =
             self.filters.iter().enumerate().filter(|(_, f)| !skipped.contains(f.name())).map(|(i, _)| i).collect();
-        PreFilterOutcome::Ready(Prepared { state, active_filters, allowed })
+        let allowed_reason = pre_filter_result_reason(&restricting);
+        PreFilterOutcome::Ready(Prepared { state, active_filters, allowed, allowed_reason })
     }
 
     /// Runs the Filter plugins on one node, stopping at the first failure (upstream
@@ -264,7 +273,7 @@ impl Profile {
         if let Some(a) = &prepared.allowed
             && !a.contains(&node.node.name)
         {
-            return Status::unresolvable(REASON_PRE_FILTER_RESULT);
+            return Status::unresolvable(prepared.allowed_reason.clone());
         }
         for i in &prepared.active_filters {
             let st = self.filters[*i].filter(&prepared.state, cluster, pod, node);
