@@ -189,6 +189,24 @@ fn preferred_terms<'a>(owner: &'a Pod, p: &'a Option<PodAffinity>) -> Vec<Term<'
     preferred(p).iter().map(|t| Term::new(owner, &t.pod_affinity_term, t.weight as i64)).collect()
 }
 
+/// Upstream `framework.NewPodInfo`'s parse error for the incoming pod: the first term (required
+/// affinity, required anti-affinity, preferred affinity, preferred anti-affinity, in that order)
+/// whose label selector or namespace selector does not parse. Manifests are validated when they
+/// are loaded, so this only guards pods built by other means.
+fn parse_error(pod: &Pod) -> Option<String> {
+    let a = &pod.affinity;
+    let weighted = |p| preferred(p).iter().map(|t: &WeightedPodAffinityTerm| &t.pod_affinity_term);
+    required(&a.pod_affinity)
+        .iter()
+        .chain(required(&a.pod_anti_affinity))
+        .chain(weighted(&a.pod_affinity))
+        .chain(weighted(&a.pod_anti_affinity))
+        .find_map(|t| {
+            let check = |s: &Option<crate::model::selector::LabelSelector>| s.as_ref().and_then(|s| s.validate().err());
+            check(&t.label_selector).or_else(|| check(&t.namespace_selector)).map(|e| e.to_string())
+        })
+}
+
 /// Upstream `podMatchesAllAffinityTerms`: false for no terms.
 fn matches_all(terms: &[Term<'_>], cluster: &ClusterState, target: &Pod) -> bool {
     !terms.is_empty() && terms.iter().all(|t| t.matches(cluster, target))
@@ -257,6 +275,9 @@ struct PreFilterState {
 
 impl PreFilterPlugin for InterPodAffinity {
     fn pre_filter(&self, state: &mut CycleState, cluster: &ClusterState, pod: &Pod) -> (Status, PreFilterNodes) {
+        if let Some(e) = parse_error(pod) {
+            return (Status::unresolvable(format!("parsing pod: {e}")), None);
+        }
         let affinity = required_terms(pod, &pod.affinity.pod_affinity);
         let anti_affinity = required_terms(pod, &pod.affinity.pod_anti_affinity);
 
@@ -1014,6 +1035,27 @@ mod tests {
         for (name, p, want) in cases {
             let (st, _) = pl.pre_filter(&mut CycleState::new(), &c, &p);
             assert_eq!(st.code, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn an_invalid_selector_in_any_term_fails_pre_filter_as_unresolvable() {
+        // Upstream: "PodAffinity fails PreFilter with an invalid affinity label syntax".
+        let c = cluster(vec![node("n1", &[])], vec![]);
+        let bad = exprs(vec![expr("service", SelectorOperator::In, &[])]);
+        let bad_term = PodAffinityTerm { label_selector: bad.clone(), topology_key: HOST.into(), ..Default::default() };
+        let bad_ns = PodAffinityTerm { namespace_selector: bad, ..term(&[("a", "b")], HOST) };
+        let cases: Vec<(&str, Pod)> = vec![
+            ("required affinity", with_affinity(pod("p", &[]), req(vec![bad_term.clone()]))),
+            ("required anti-affinity", with_anti(pod("p", &[]), req(vec![bad_term.clone()]))),
+            ("preferred affinity", with_affinity(pod("p", &[]), pref(vec![weighted(1, bad_term.clone())]))),
+            ("preferred anti-affinity", with_anti(pod("p", &[]), pref(vec![weighted(1, bad_term)]))),
+            ("a namespace selector", with_anti(pod("p", &[]), req(vec![bad_ns]))),
+        ];
+        for (name, p) in cases {
+            let (st, _) = InterPodAffinity::default().pre_filter(&mut CycleState::new(), &c, &p);
+            assert_eq!(st.code, Code::UnschedulableAndUnresolvable, "{name}");
+            assert!(st.reasons[0].starts_with("parsing pod: "), "{name}: {:?}", st.reasons);
         }
     }
 
