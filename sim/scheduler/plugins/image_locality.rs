@@ -124,11 +124,9 @@ impl Plugin for ImageLocality {
 
 impl ScorePlugin for ImageLocality {
     fn pre_score(&self, state: &mut CycleState, cluster: &ClusterState, pod: &Pod, _: &[NodeId]) -> Status {
-        let s = PreScoreState::new(cluster, pod);
-        if s.images.is_empty() {
-            return Status::skip();
-        }
-        state.write(NAME, s);
+        // Upstream has no PreScore: every node is scored, 0 when it has none of the images, so
+        // that `explain` shows the plugin's 0 as kube-scheduler would.
+        state.write(NAME, PreScoreState::new(cluster, pod));
         Status::success()
     }
 
@@ -295,10 +293,10 @@ mod tests {
     }
 
     #[test]
-    fn prescore_skips_when_no_node_has_any_of_the_images() {
+    fn nodes_without_any_of_the_images_score_zero() {
         let cs = cluster(vec![node_40_300_2000(), node_250_10()]);
-        assert_eq!(scores(&cs, &pod(&["nginx:1.27"], &[])), None);
-        assert_eq!(scores(&cs, &pod(&[""], &[])), None);
+        assert_eq!(scores(&cs, &pod(&["nginx:1.27"], &[])), Some(vec![0, 0]));
+        assert_eq!(scores(&cs, &pod(&[""], &[])), Some(vec![0, 0]));
     }
 
     #[test]
