@@ -458,22 +458,4 @@ impl ClusterState {
             self.remove_from_node(id, node_id);
         }
     }
-
-    /// Total allocatable of the Ready nodes.
-    pub fn ready_allocatable(&self) -> Resources {
-        let mut r = Resources::default();
-        for n in self.nodes.iter().filter(|n| n.ready) {
-            r.add(&n.node.allocatable);
-        }
-        r
-    }
-
-    /// Total requested on the Ready nodes.
-    pub fn ready_requested(&self) -> Resources {
-        let mut r = Resources::default();
-        for n in self.nodes.iter().filter(|n| n.ready) {
-            r.add(&n.requested);
-        }
-        r
-    }
 }
