@@ -30,3 +30,4 @@ pub mod limits;
 pub mod model;
 pub mod run;
 pub mod scheduler;
+pub mod trace;
