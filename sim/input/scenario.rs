@@ -19,6 +19,7 @@ use crate::model::pod::Pod;
 use crate::model::resources::{PODS, ResourceList};
 use crate::model::selector::Labels;
 use crate::model::taint::Taint;
+use crate::scheduler::registry::Registry;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::BTreeSet;
@@ -96,6 +97,13 @@ pub struct SchedulerSpec {
     /// `percentageOfNodesToScore` (0 or absent: adaptive).
     #[serde(default)]
     pub percentage_of_nodes_to_score: Option<u32>,
+    /// A whole policy instead of the framework: `exec:COMMAND` (an out-of-process policy, run in
+    /// the scenario's folder), or a built-in scheduler name (the same as `name`).
+    #[serde(default)]
+    pub policy: Option<Spanned<String>>,
+    /// Longest wait for one answer of an `exec:` policy (default 10s).
+    #[serde(default)]
+    pub policy_timeout: Option<Spanned<GoDuration>>,
 }
 
 fn default_scheduler_name() -> String {
@@ -109,6 +117,8 @@ impl Default for SchedulerSpec {
             config: None,
             config_inline: None,
             percentage_of_nodes_to_score: None,
+            policy: None,
+            policy_timeout: None,
         }
     }
 }
@@ -356,6 +366,9 @@ pub struct Scenario {
     pub scheduler_config: Option<crate::scheduler::config::KubeSchedulerConfiguration>,
     /// percentageOfNodesToScore.
     pub percentage_of_nodes_to_score: Option<u32>,
+    /// An out-of-process policy (`scheduler.policy: exec:...` or `--policy exec:...`) placing the
+    /// pods instead of the framework; the profiles above still give its filter verdicts.
+    pub policy: Option<crate::scheduler::exec_policy::ExecSpec>,
     /// Default start-up latency.
     pub kubelet_startup_latency: DurationDist,
     /// Sample period.
@@ -421,13 +434,29 @@ pub fn apply_override(doc: &mut serde_json::Value, assignment: &str) -> Result<(
 
 /// Reads a scenario file, applies `--set` overrides, and compiles it.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, InputError> {
+    load_with(path, overrides, &Registry::new())
+}
+
+/// [`load`] with user plugins: a scheduler configuration may name the plugins of `registry`.
+pub fn load_with(path: &Path, overrides: &[String], registry: &Registry) -> Result<Scenario, InputError> {
     let shown = path.display().to_string();
     let text = read_file(path, &shown)?;
-    load_str(&text, &shown, path.parent().unwrap_or(Path::new(".")), overrides)
+    load_str_with(&text, &shown, path.parent().unwrap_or(Path::new(".")), overrides, registry)
 }
 
 /// Compiles scenario text; `base_dir` resolves relative paths.
 pub fn load_str(text: &str, shown: &str, base_dir: &Path, overrides: &[String]) -> Result<Scenario, InputError> {
+    load_str_with(text, shown, base_dir, overrides, &Registry::new())
+}
+
+/// [`load_str`] with user plugins.
+pub fn load_str_with(
+    text: &str,
+    shown: &str,
+    base_dir: &Path,
+    overrides: &[String],
+    registry: &Registry,
+) -> Result<Scenario, InputError> {
     let docs = split_documents(text);
     if docs.len() != 1 {
         return Err(InputError::file(
@@ -448,7 +477,7 @@ pub fn load_str(text: &str, shown: &str, base_dir: &Path, overrides: &[String]) 
     };
     let doc = Document { line_offset: 0, text: std::borrow::Cow::Borrowed(&text) };
     let parsed = parse_document::<ScenarioFile>(&doc, &shown_eff)?;
-    compile(parsed.value, parsed.ignored, &text, &shown_eff, shown, base_dir)
+    compile(parsed.value, parsed.ignored, &text, &shown_eff, shown, base_dir, registry)
 }
 
 fn err_at<T>(file: &str, s: &Spanned<T>, field: &str, msg: impl Into<String>) -> InputError {
@@ -517,6 +546,7 @@ fn compile(
     shown: &str,
     original: &str,
     base_dir: &Path,
+    registry: &Registry,
 ) -> Result<Scenario, InputError> {
     if f.api_version.value != API_VERSION {
         return Err(err_at(
@@ -744,7 +774,25 @@ fn compile(
             })
         }
     };
-    let mut scheduler_label = f.scheduler.name.clone();
+    let mut scheduler_name = f.scheduler.name.clone();
+    let mut policy = None;
+    if let Some(p) = &f.scheduler.policy {
+        match crate::scheduler::exec_policy::ExecSpec::parse(&p.value) {
+            Some(Ok(mut spec)) => {
+                spec.working_dir = Some(base_dir.to_path_buf());
+                if let Some(t) = &f.scheduler.policy_timeout {
+                    if t.value.0 == 0 {
+                        return Err(err_at(shown, t, "scheduler.policyTimeout", "the timeout must be more than 0s"));
+                    }
+                    spec.timeout = std::time::Duration::from_micros(t.value.0);
+                }
+                policy = Some(spec);
+            }
+            Some(Err(m)) => return Err(err_at(shown, p, "scheduler.policy", m)),
+            None => scheduler_name = p.value.clone(),
+        }
+    }
+    let mut scheduler_label = scheduler_name.clone();
     let scheduler_config = match (&f.scheduler.config, &f.scheduler.config_inline) {
         (Some(_), Some(_)) => {
             return Err(InputError::file(shown, "give either scheduler.config or scheduler.configInline, not both")
@@ -763,15 +811,22 @@ fn compile(
         (None, None) => None,
     };
     if let Some(cfg) = &scheduler_config {
-        crate::scheduler::profiles::profiles_from_config(cfg).map_err(|e| {
+        crate::scheduler::profiles::profiles_from_config_in(cfg, registry).map_err(|e| {
             InputError::file(shown, format!("invalid KubeSchedulerConfiguration: {e}")).with_field("scheduler")
         })?;
-    } else if !crate::run::schedulers::is_known(&f.scheduler.name) {
+    } else if !crate::run::schedulers::is_known(&scheduler_name) {
+        let field = if f.scheduler.policy.is_some() { "scheduler.policy" } else { "scheduler.name" };
         return Err(InputError::file(
             shown,
-            format!("unknown scheduler {:?} (known: {})", f.scheduler.name, crate::run::schedulers::NAMES.join(", ")),
+            format!(
+                "unknown scheduler {scheduler_name:?} (known: {}, or exec:COMMAND for an out-of-process policy)",
+                crate::run::schedulers::NAMES.join(", ")
+            ),
         )
-        .with_field("scheduler.name"));
+        .with_field(field));
+    }
+    if let Some(spec) = &policy {
+        scheduler_label = format!("{}{}", crate::scheduler::exec_policy::EXEC_PREFIX, spec.command);
     }
     if let Some(p) = f.scheduler.percentage_of_nodes_to_score
         && p > 100
@@ -796,6 +851,7 @@ fn compile(
         scheduler: scheduler_label,
         scheduler_config,
         percentage_of_nodes_to_score: f.scheduler.percentage_of_nodes_to_score,
+        policy,
         kubelet_startup_latency: f.kubelet.startup_latency.clone(),
         sample_period,
         node_failures,

@@ -7,6 +7,7 @@
 //! `(time, seq)` order, and handlers only schedule events at or after the current time.
 
 pub mod output;
+pub mod placer;
 pub mod schedulers;
 pub mod summary;
 
@@ -174,6 +175,8 @@ pub struct Simulation<'s> {
     events_processed: u64,
     nominated: std::collections::BTreeMap<PodId, NodeId>,
     nominated_on: std::collections::BTreeMap<NodeId, Vec<PodId>>,
+    /// A whole policy replacing the framework's cycle, with its RNG stream (`policy`).
+    policy: Option<(Box<dyn crate::scheduler::policy::Policy>, SimRng)>,
 }
 
 fn push_event(queue: &mut EventQueue<Event>, pending_work: &mut u64, at: SimTime, e: Event) {
@@ -203,10 +206,21 @@ impl<'s> Simulation<'s> {
         opts: &RunOptions,
         custom: Option<Vec<crate::scheduler::Profile>>,
     ) -> Result<Self, RunError> {
+        Self::with_setup(scenario, opts, placer::SchedulerSetup { profiles: custom, ..Default::default() })
+    }
+
+    /// Prepares a run with user plugins, custom profiles or a whole policy (see
+    /// [`placer::SchedulerSetup`]).
+    pub fn with_setup(
+        scenario: &'s Scenario,
+        opts: &RunOptions,
+        setup: placer::SchedulerSetup,
+    ) -> Result<Self, RunError> {
+        let placer::SchedulerSetup { registry, profiles: custom, policy } = setup;
         let (profiles, backoff) = match &scenario.scheduler_config {
             _ if custom.is_some() => (custom.unwrap_or_default(), (1, 10)),
             Some(cfg) => (
-                crate::scheduler::profiles::profiles_from_config(cfg).map_err(RunError::Scheduler)?,
+                crate::scheduler::profiles::profiles_from_config_in(cfg, &registry).map_err(RunError::Scheduler)?,
                 cfg.backoff_seconds(),
             ),
             None => (
@@ -252,6 +266,7 @@ impl<'s> Simulation<'s> {
             events_processed: 0,
             nominated: Default::default(),
             nominated_on: Default::default(),
+            policy: placer::start_policy(scenario, policy)?.map(|p| (p, stream(seed, "policy"))),
         };
         sim.timeseries.write(summary::TIMESERIES_HEADER.as_bytes())?;
         sim.start()?;
@@ -589,6 +604,9 @@ impl<'s> Simulation<'s> {
     }
 
     fn on_cycle(&mut self) -> Result<(), RunError> {
+        if self.policy.is_some() {
+            return self.on_policy_cycle();
+        }
         self.cycle_scheduled = false;
         let Some(id) = self.scheduler.queue.pop() else { return Ok(()) };
         self.cluster.note_attempt(id);
