@@ -261,16 +261,26 @@ impl Runner {
         self
     }
 
-    /// The user plugins the scenario's KubeSchedulerConfiguration may name (the scenario must
-    /// have been built or loaded with the same registry, which validates the configuration).
+    /// Builds the profiles from `registry` instead of the one the scenario was built or loaded
+    /// with ([`ScenarioBuilder::build_with`], [`scenario::load_with`]).
     pub fn registry(mut self, registry: Registry) -> Self {
-        self.setup.registry = registry;
+        self.setup.registry = Some(registry);
         self
     }
 
     /// Places pods with a whole policy instead of the framework's cycle. The summary's
-    /// `scheduler` is the policy's name.
+    /// `scheduler` is the policy's name. The scheduler chosen so far (the scenario's, or
+    /// [`Runner::scheduler`] / [`Runner::profiles`] called before) gives its filter verdicts.
     pub fn policy(mut self, policy: impl Policy + 'static) -> Self {
+        if self.setup.profiles.is_none() && self.scenario.scheduler_config.is_none() {
+            let sc = &self.scenario;
+            let base = sc.policy.as_ref().map_or(&sc.scheduler, |p| &p.base_scheduler);
+            match crate::run::schedulers::profile(base, sc.percentage_of_nodes_to_score) {
+                Some(p) => self.setup.profiles = Some(vec![p]),
+                None => self.error = Some(format!("unknown scheduler {base:?}")),
+            }
+        }
+        self.scenario.policy = None;
         self.scenario.scheduler = policy.name();
         self.setup.policy = Some(Box::new(policy));
         self

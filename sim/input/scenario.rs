@@ -369,6 +369,9 @@ pub struct Scenario {
     /// An out-of-process policy (`scheduler.policy: exec:...` or `--policy exec:...`) placing the
     /// pods instead of the framework; the profiles above still give its filter verdicts.
     pub policy: Option<crate::scheduler::exec_policy::ExecSpec>,
+    /// The plugins the scheduler configuration was validated with (built-ins plus the user
+    /// plugins given to [`load_with`]); the run builds its profiles from the same registry.
+    pub registry: Registry,
     /// Default start-up latency.
     pub kubelet_startup_latency: DurationDist,
     /// Sample period.
@@ -780,6 +783,7 @@ fn compile(
         match crate::scheduler::exec_policy::ExecSpec::parse(&p.value) {
             Some(Ok(mut spec)) => {
                 spec.working_dir = Some(base_dir.to_path_buf());
+                spec.base_scheduler = scheduler_name.clone();
                 if let Some(t) = &f.scheduler.policy_timeout {
                     if t.value.0 == 0 {
                         return Err(err_at(shown, t, "scheduler.policyTimeout", "the timeout must be more than 0s"));
@@ -852,6 +856,7 @@ fn compile(
         scheduler_config,
         percentage_of_nodes_to_score: f.scheduler.percentage_of_nodes_to_score,
         policy,
+        registry: registry.clone(),
         kubelet_startup_latency: f.kubelet.startup_latency.clone(),
         sample_period,
         node_failures,

@@ -220,14 +220,18 @@ impl<'s> Simulation<'s> {
         let (profiles, backoff) = match &scenario.scheduler_config {
             _ if custom.is_some() => (custom.unwrap_or_default(), (1, 10)),
             Some(cfg) => (
-                crate::scheduler::profiles::profiles_from_config_in(cfg, &registry).map_err(RunError::Scheduler)?,
+                crate::scheduler::profiles::profiles_from_config_in(cfg, registry.as_ref().unwrap_or(&scenario.registry))
+                    .map_err(RunError::Scheduler)?,
                 cfg.backoff_seconds(),
             ),
             None => (
-                vec![
-                    schedulers::profile(&scenario.scheduler, scenario.percentage_of_nodes_to_score)
-                        .ok_or_else(|| RunError::Scheduler(format!("unknown scheduler {:?}", scenario.scheduler)))?,
-                ],
+                {
+                    let name = scenario.policy.as_ref().map_or(&scenario.scheduler, |p| &p.base_scheduler);
+                    vec![
+                        schedulers::profile(name, scenario.percentage_of_nodes_to_score)
+                            .ok_or_else(|| RunError::Scheduler(format!("unknown scheduler {name:?}")))?,
+                    ]
+                },
                 (1, 10),
             ),
         };

@@ -20,8 +20,9 @@ use std::collections::BTreeMap;
 /// How a run schedules, beyond what the scenario says.
 #[derive(Default)]
 pub struct SchedulerSetup {
-    /// The plugins a KubeSchedulerConfiguration may name (built-ins plus user plugins).
-    pub registry: Registry,
+    /// The plugins a KubeSchedulerConfiguration may name (built-ins plus user plugins; default:
+    /// the registry the scenario was loaded with).
+    pub registry: Option<Registry>,
     /// Profiles replacing the scenario's scheduler (one per schedulerName).
     pub profiles: Option<Vec<Profile>>,
     /// A whole policy replacing the framework's cycle (takes precedence over the scenario's
@@ -75,7 +76,12 @@ pub fn apply_policy_flags(sc: &mut Scenario, policy: Option<&str>, timeout: Opti
         None => {}
         Some(p) => match ExecSpec::parse(p) {
             Some(spec) => {
-                let spec = spec.map_err(|e| format!("--policy: {e}"))?;
+                let mut spec = spec.map_err(|e| format!("--policy: {e}"))?;
+                spec.base_scheduler = match &sc.policy {
+                    Some(old) => old.base_scheduler.clone(),
+                    None if crate::run::schedulers::is_known(&sc.scheduler) => sc.scheduler.clone(),
+                    None => "default".into(),
+                };
                 sc.scheduler = format!("{EXEC_PREFIX}{}", spec.command);
                 sc.policy = Some(spec);
             }

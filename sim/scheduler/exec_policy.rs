@@ -49,6 +49,9 @@ pub struct ExecSpec {
     pub working_dir: Option<PathBuf>,
     /// Longest wait for one answer (wall clock; only ever aborts the run).
     pub timeout: Duration,
+    /// The built-in scheduler whose profile gives the filter verdicts (when the scenario has no
+    /// KubeSchedulerConfiguration).
+    pub base_scheduler: String,
 }
 
 impl ExecSpec {
@@ -57,7 +60,12 @@ impl ExecSpec {
         let command = policy.strip_prefix(EXEC_PREFIX)?.trim();
         Some(match shlex::split(command) {
             Some(words) if !words.is_empty() => {
-                Ok(ExecSpec { command: command.to_string(), working_dir: None, timeout: DEFAULT_TIMEOUT })
+                Ok(ExecSpec {
+                    command: command.to_string(),
+                    working_dir: None,
+                    timeout: DEFAULT_TIMEOUT,
+                    base_scheduler: "default".into(),
+                })
             }
             Some(_) => Err("exec: needs a command, e.g. exec:python3 examples/policy.py".into()),
             None => Err(format!("exec:{command}: unbalanced quotes")),
