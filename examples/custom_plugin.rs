@@ -37,8 +37,11 @@ impl PreferLabel {
 
     /// Builds the plugin from its `pluginConfig` arguments (`null`: the defaults).
     pub fn factory(args: &serde_json::Value) -> Result<PluginEntry, String> {
-        let a: PreferLabelArgs =
-            if args.is_null() { PreferLabelArgs::default() } else { serde_json::from_value(args.clone()).map_err(|e| e.to_string())? };
+        let a: PreferLabelArgs = if args.is_null() {
+            PreferLabelArgs::default()
+        } else {
+            serde_json::from_value(args.clone()).map_err(|e| e.to_string())?
+        };
         let key = a.key.unwrap_or_else(|| "kubesim.io/preferred".into());
         if key.is_empty() {
             return Err("key must not be empty".into());
@@ -101,7 +104,9 @@ pub fn pods_on_ssd(r: &RunResult) -> usize {
 fn main() {
     let reg = registry();
     for plugin in [false, true] {
-        let result = scenario(&reg, plugin).map_err(|e| e.to_string()).and_then(|sc| Runner::new(sc).run().map_err(|e| e.to_string()));
+        let result = scenario(&reg, plugin)
+            .map_err(|e| e.to_string())
+            .and_then(|sc| Runner::new(sc).run().map_err(|e| e.to_string()));
         match result {
             Ok(r) => println!(
                 "{:<28} {} of {} pods on ssd nodes",

@@ -30,7 +30,7 @@ fn fits(n: &NodeState, e: Extra, p: &Pod) -> bool {
     let (a, r) = (&n.node.allocatable, &n.requested);
     r.cpu_millis + e.cpu_millis + p.requests.cpu_millis <= a.cpu_millis
         && r.memory_bytes + e.memory_bytes + p.requests.memory_bytes <= a.memory_bytes
-        && r.pods + e.pods + 1 <= a.pods
+        && r.pods + e.pods < a.pods
 }
 
 fn score(n: &NodeState, e: Extra, p: &Pod) -> i64 {
@@ -40,7 +40,8 @@ fn score(n: &NodeState, e: Extra, p: &Pod) -> i64 {
         s += (r.cpu_millis + e.cpu_millis + p.requests.cpu_millis) * 1000 / a.cpu_millis;
     }
     if a.memory_bytes > 0 {
-        s += ((r.memory_bytes + e.memory_bytes + p.requests.memory_bytes) as i128 * 1000 / a.memory_bytes as i128) as i64;
+        s += ((r.memory_bytes + e.memory_bytes + p.requests.memory_bytes) as i128 * 1000 / a.memory_bytes as i128)
+            as i64;
     }
     s
 }
@@ -89,12 +90,11 @@ impl Policy for BinPack {
 /// Six 8-CPU nodes; twelve 1-CPU pods, and two gangs of four 2-CPU pods (`train-a` fits,
 /// `train-b` asks 4 × 16 CPUs and can never be placed).
 pub fn scenario() -> Result<Scenario, InputError> {
-    let mut b = ScenarioBuilder::new("custom-policy").seed(3).duration("10m").node_pool("node", 6, "8", "32Gi").pods(
-        "web",
-        12,
-        "1",
-        "1Gi",
-    );
+    let mut b = ScenarioBuilder::new("custom-policy")
+        .seed(3)
+        .duration("10m")
+        .node_pool("node", 6, "8", "32Gi")
+        .pods("web", 12, "1", "1Gi");
     for (gang, cpu) in [("train-a", "2"), ("train-b", "16")] {
         for i in 0..4 {
             b = b.pod(json!({

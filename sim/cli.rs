@@ -116,7 +116,8 @@ pub fn main() -> i32 {
                     return EXIT_INPUT;
                 }
             };
-            if let Err(e) = crate::run::placer::apply_policy_flags(&mut sc, policy.as_deref(), policy_timeout.as_deref())
+            if let Err(e) =
+                crate::run::placer::apply_policy_flags(&mut sc, policy.as_deref(), policy_timeout.as_deref())
             {
                 eprintln!("error: {e}");
                 return EXIT_INPUT;

@@ -126,7 +126,13 @@ fn a_policy_draws_from_its_own_seeded_stream() {
         }
     }
     let sc = |seed: u64| {
-        ScenarioBuilder::new("r").seed(seed).duration("1m").node_pool("n", 8, "8", "8Gi").pods("p", 12, "1", "1Gi").build().unwrap()
+        ScenarioBuilder::new("r")
+            .seed(seed)
+            .duration("1m")
+            .node_pool("n", 8, "8", "8Gi")
+            .pods("p", 12, "1", "1Gi")
+            .build()
+            .unwrap()
     };
     let a = Runner::new(sc(1)).policy(RandomFeasible).run().unwrap();
     let b = Runner::new(sc(1)).policy(RandomFeasible).run().unwrap();
@@ -211,10 +217,19 @@ fn a_lying_policy_process_is_caught() {
     }
     let cases = [
         ("    answer({\"node\": \"nowhere\"})\n", "answered node \"nowhere\", which is not in the cluster"),
-        ("    answer({\"node\": \"tiny-0\"})\n", "placed pod default/p-0 on node tiny-0, which fails the filters: Insufficient cpu"),
-        ("    answer({\"nodes\": [\"big-0\", \"big-1\"]})\n", "1 pod(s) were sent in schedule message 1 (pod default/p-0) but the answer names 2 node(s)"),
+        (
+            "    answer({\"node\": \"tiny-0\"})\n",
+            "placed pod default/p-0 on node tiny-0, which fails the filters: Insufficient cpu",
+        ),
+        (
+            "    answer({\"nodes\": [\"big-0\", \"big-1\"]})\n",
+            "1 pod(s) were sent in schedule message 1 (pod default/p-0) but the answer names 2 node(s)",
+        ),
         ("    sys.stdout.write(\"big-0\\n\"); sys.stdout.flush()\n", "is not a JSON object: \"big-0\""),
-        ("    answer({\"choice\": \"big-0\"})\n", "expected {\"node\":...}, {\"nodes\":[...]} or {\"unschedulable\":...}"),
+        (
+            "    answer({\"choice\": \"big-0\"})\n",
+            "expected {\"node\":...}, {\"nodes\":[...]} or {\"unschedulable\":...}",
+        ),
         ("    answer({\"node\": 7})\n", "a node must be a name (string), got 7"),
     ];
     for (body, want) in cases {
@@ -258,7 +273,11 @@ fn the_cli_runs_an_exec_policy_and_rejects_bad_policy_flags() {
         (vec!["--policy", "exec:python3 x.py", "--policy-timeout", "soon"], "--policy-timeout \"soon\""),
         (vec!["--policy-timeout", "1s"], "--policy-timeout applies only to an exec: policy"),
     ] {
-        let out = std::process::Command::new(bin).args(["run", "scenarios/quickstart.yaml", "-q"]).args(&args).output().unwrap();
+        let out = std::process::Command::new(bin)
+            .args(["run", "scenarios/quickstart.yaml", "-q"])
+            .args(&args)
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(want), "{args:?}: {err}");

@@ -220,8 +220,11 @@ impl<'s> Simulation<'s> {
         let (profiles, backoff) = match &scenario.scheduler_config {
             _ if custom.is_some() => (custom.unwrap_or_default(), (1, 10)),
             Some(cfg) => (
-                crate::scheduler::profiles::profiles_from_config_in(cfg, registry.as_ref().unwrap_or(&scenario.registry))
-                    .map_err(RunError::Scheduler)?,
+                crate::scheduler::profiles::profiles_from_config_in(
+                    cfg,
+                    registry.as_ref().unwrap_or(&scenario.registry),
+                )
+                .map_err(RunError::Scheduler)?,
                 cfg.backoff_seconds(),
             ),
             None => (

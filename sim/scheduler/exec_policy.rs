@@ -59,14 +59,12 @@ impl ExecSpec {
     pub fn parse(policy: &str) -> Option<Result<ExecSpec, String>> {
         let command = policy.strip_prefix(EXEC_PREFIX)?.trim();
         Some(match shlex::split(command) {
-            Some(words) if !words.is_empty() => {
-                Ok(ExecSpec {
-                    command: command.to_string(),
-                    working_dir: None,
-                    timeout: DEFAULT_TIMEOUT,
-                    base_scheduler: "default".into(),
-                })
-            }
+            Some(words) if !words.is_empty() => Ok(ExecSpec {
+                command: command.to_string(),
+                working_dir: None,
+                timeout: DEFAULT_TIMEOUT,
+                base_scheduler: "default".into(),
+            }),
             Some(_) => Err("exec: needs a command, e.g. exec:python3 examples/policy.py".into()),
             None => Err(format!("exec:{command}: unbalanced quotes")),
         })
@@ -292,7 +290,11 @@ impl ExecPolicy {
 
     fn node_by_name(&mut self, cluster: &ClusterState, v: &Value, line: &Value) -> Result<NodeId, String> {
         let Some(name) = v.as_str() else {
-            return Err(self.fail(format!("a node must be a name (string), got {} in {}", v, truncate(&line.to_string(), 200))));
+            return Err(self.fail(format!(
+                "a node must be a name (string), got {} in {}",
+                v,
+                truncate(&line.to_string(), 200)
+            )));
         };
         match cluster.node_id(name) {
             Some(id) => Ok(id),
@@ -354,7 +356,8 @@ impl Policy for ExecPolicy {
         self.send(&hello)?;
         let v = self.receive("hello")?;
         if v.get("type").and_then(Value::as_str) != Some("ready") {
-            return Err(self.fail(format!("expected {{\"type\":\"ready\"}} after hello, got {}", truncate(&v.to_string(), 200))));
+            return Err(self
+                .fail(format!("expected {{\"type\":\"ready\"}} after hello, got {}", truncate(&v.to_string(), 200))));
         }
         match v.get("filters") {
             None | Some(Value::Null) => {}

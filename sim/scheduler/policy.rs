@@ -105,10 +105,15 @@ pub fn filter_all(cluster: &ClusterState, profiles: &[Profile], id: PodId) -> Ve
             .map(|n| NodeVerdict { node: *n, status: profile.filter_node(&prepared, cluster, pod, cluster.node(*n)) })
             .collect(),
         PreFilterOutcome::Rejected(d) => {
-            let st = Status { code: crate::scheduler::framework::Code::Unschedulable, reasons: d.reasons.into_keys().collect() };
+            let st = Status {
+                code: crate::scheduler::framework::Code::Unschedulable,
+                reasons: d.reasons.into_keys().collect(),
+            };
             order.iter().map(|n| NodeVerdict { node: *n, status: st.clone() }).collect()
         }
-        PreFilterOutcome::Error(e) => order.iter().map(|n| NodeVerdict { node: *n, status: Status::error(e.clone()) }).collect(),
+        PreFilterOutcome::Error(e) => {
+            order.iter().map(|n| NodeVerdict { node: *n, status: Status::error(e.clone()) }).collect()
+        }
     }
 }
 
