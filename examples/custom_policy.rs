@@ -30,7 +30,7 @@ fn fits(n: &NodeState, e: Extra, p: &Pod) -> bool {
     let (a, r) = (&n.node.allocatable, &n.requested);
     r.cpu_millis + e.cpu_millis + p.requests.cpu_millis <= a.cpu_millis
         && r.memory_bytes + e.memory_bytes + p.requests.memory_bytes <= a.memory_bytes
-        && r.pods + e.pods < a.pods
+        && n.pods.len() as i64 + e.pods < a.pods
 }
 
 fn score(n: &NodeState, e: Extra, p: &Pod) -> i64 {

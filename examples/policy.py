@@ -36,11 +36,10 @@ def score(node, extra, pod):
 def fits(node, extra, pod):
     """Does `pod` fit in what is left after the pods placed earlier in this batch?"""
     alloc, req, r = node["allocatable"], node["requested"], pod["requests"]
-    for k in ("cpu_millis", "memory_bytes", "pods"):
-        want = 1 if k == "pods" else r[k]
-        if req[k] + extra.get(k, 0) + want > alloc[k]:
+    for k in ("cpu_millis", "memory_bytes"):
+        if req[k] + extra.get(k, 0) + r[k] > alloc[k]:
             return False
-    return True
+    return node["pod_count"] + extra.get("pods", 0) + 1 <= alloc["pods"]
 
 
 def place(msg, rng):

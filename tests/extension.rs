@@ -152,6 +152,38 @@ fn the_python_example_places_pods_exactly_as_the_same_policy_in_rust() {
     assert_eq!(python.summary.scheduler, "exec:python3 examples/policy.py");
     assert_eq!(python.placements(), rust.placements());
     assert_eq!(python.summary.counts.unschedulable_at_end, 4);
+    // Nodes that hold two pods each: a gang of three is split, counting its own pods.
+    let mut b = ScenarioBuilder::new("pods-limit").duration("1m").node_pool_spec(
+        serde_json::json!({"name": "n", "count": 3, "allocatable": {"cpu": "8", "memory": "8Gi", "pods": "2"}}),
+    );
+    for i in 0..3 {
+        b = b.pod(
+            serde_json::json!({"metadata": {"name": format!("g-{i}"), "labels": {custom_policy::GROUP_LABEL: "g"}},
+            "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "1"}}}]}}),
+        );
+    }
+    let sc = b.build().unwrap();
+    let rust = Runner::new(sc.clone()).policy(custom_policy::BinPack).check_invariants(true).run().unwrap();
+    let python = Runner::new(sc).scheduler("exec:python3 examples/policy.py").check_invariants(true).run().unwrap();
+    assert_eq!(rust.placements().values().collect::<BTreeSet<_>>().len(), 2, "{:?}", rust.placements());
+    assert_eq!(python.placements(), rust.placements());
+}
+
+#[test]
+fn a_scenario_policy_runs_in_the_scenario_folder_with_its_timeout() {
+    if !python3() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy("examples/policy.py", dir.path().join("my_policy.py")).unwrap();
+    let text = "apiVersion: kubesim/v1\nkind: Scenario\nduration: 1m\ncluster:\n  nodePools:\n  - {name: n, count: 2, allocatable: {cpu: 4, memory: 4Gi}}\nworkloads:\n  pods:\n  - metadata: {name: a}\n    spec: {containers: [{name: c, resources: {requests: {cpu: 1}}}]}\n  - metadata: {name: b}\n    spec: {containers: [{name: c, resources: {requests: {cpu: 1}}}]}\nscheduler: {policy: \"exec:python3 my_policy.py\", policyTimeout: 20s}\n";
+    let path = dir.path().join("s.yaml");
+    std::fs::write(&path, text).unwrap();
+    let sc = kubesim::input::scenario::load(&path, &[]).unwrap();
+    let spec = sc.policy.clone().unwrap();
+    assert_eq!((spec.timeout, spec.working_dir.as_deref()), (Duration::from_secs(20), Some(dir.path())));
+    let r = Runner::new(sc).run().unwrap();
+    assert_eq!(r.node_of("a"), r.node_of("b"), "bin packing puts both pods on one node");
 }
 
 #[test]

@@ -907,6 +907,24 @@ mod tests {
     }
 
     #[test]
+    fn scheduler_policy_takes_an_exec_command_or_a_built_in_name() {
+        let s =
+            load_mini(&format!("{MINI}scheduler: {{policy: 'exec:python3 p.py', policyTimeout: 2s}}\n"), &[]).unwrap();
+        let spec = s.policy.unwrap();
+        assert_eq!((spec.command.as_str(), spec.timeout), ("python3 p.py", std::time::Duration::from_secs(2)));
+        assert_eq!((s.scheduler.as_str(), spec.base_scheduler.as_str()), ("exec:python3 p.py", "default"));
+        let s = load_mini(MINI, &["scheduler.policy=most-allocated"]).unwrap();
+        assert_eq!((s.scheduler.as_str(), s.policy.is_none()), ("most-allocated", true));
+        let e = load_mini(MINI, &["scheduler.policy=fastest"]).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("scheduler.policy"));
+        let e = load_mini(&format!("{MINI}scheduler:\n  policy: \"exec:python3 'x\"\n"), &[]).unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (Some(12), Some("scheduler.policy")), "{e}");
+        assert!(e.message.contains("unbalanced quotes"), "{e}");
+        let e = load_mini(&format!("{MINI}scheduler: {{policy: 'exec:x', policyTimeout: 0s}}\n"), &[]).unwrap_err();
+        assert!(e.message.contains("more than 0s"), "{e}");
+    }
+
+    #[test]
     fn a_timeline_entry_after_the_end_is_an_error() {
         let e = load_mini(&format!("{MINI}timeline:\n- at: 2h\n  failNode: pool-0\n"), &[]).unwrap_err();
         assert!(e.message.contains("after the end of the run"), "{e}");
