@@ -238,6 +238,7 @@ impl<'s> Simulation<'s> {
                 (1, 10),
             ),
         };
+        let policy = placer::start_policy(scenario, policy, &profiles)?;
         let (events_log, timeseries) = match &opts.out_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)?;
@@ -273,7 +274,7 @@ impl<'s> Simulation<'s> {
             events_processed: 0,
             nominated: Default::default(),
             nominated_on: Default::default(),
-            policy: placer::start_policy(scenario, policy)?.map(|p| (p, stream(seed, "policy"))),
+            policy: policy.map(|p| (p, stream(seed, "policy"))),
         };
         sim.timeseries.write(summary::TIMESERIES_HEADER.as_bytes())?;
         sim.start()?;

@@ -44,6 +44,7 @@ impl std::fmt::Debug for SchedulerSetup {
 pub(super) fn start_policy(
     scenario: &Scenario,
     given: Option<Box<dyn Policy>>,
+    profiles: &[Profile],
 ) -> Result<Option<Box<dyn Policy>>, RunError> {
     let mut p: Box<dyn Policy> = match given {
         Some(p) => p,
@@ -52,7 +53,7 @@ pub(super) fn start_policy(
             None => return Ok(None),
         },
     };
-    p.start(scenario.seed).map_err(|e| RunError::Scheduler(format!("policy {}: {e}", p.name())))?;
+    p.start(scenario.seed, profiles).map_err(|e| RunError::Scheduler(format!("policy {}: {e}", p.name())))?;
     Ok(Some(p))
 }
 

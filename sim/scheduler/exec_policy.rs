@@ -19,6 +19,7 @@
 
 use crate::cluster::{ClusterState, NodeId, NodeState, PodId};
 use crate::model::pod::Pod;
+use crate::scheduler::Profile;
 use crate::scheduler::policy::{Decision, Policy, PolicyContext};
 use serde_json::{Value, json};
 use std::collections::VecDeque;
@@ -344,14 +345,25 @@ impl Policy for ExecPolicy {
         format!("{EXEC_PREFIX}{}", self.spec.command)
     }
 
-    fn start(&mut self, seed: u64) -> Result<(), String> {
+    fn start(&mut self, seed: u64, profiles: &[Profile]) -> Result<(), String> {
         self.spawn()?;
+        let profiles: Vec<Value> = profiles
+            .iter()
+            .map(|p| {
+                json!({
+                    "scheduler_name": p.scheduler_name,
+                    "filters": p.filters.iter().map(|f| f.name()).collect::<Vec<_>>(),
+                    "scores": p.scores.iter().map(|(s, w)| json!({"name": s.name(), "weight": w})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
         let hello = json!({
             "type": "hello",
             "protocol": PROTOCOL_VERSION,
             "seed": seed,
             "scenario": self.scenario,
             "scheduler": self.scheduler,
+            "profiles": profiles,
         });
         self.send(&hello)?;
         let v = self.receive("hello")?;
@@ -450,7 +462,7 @@ mod tests {
     fn a_missing_program_is_a_clear_error() {
         let spec = ExecSpec::parse("exec:/nonexistent/kubesim-policy").unwrap().unwrap();
         let mut p = ExecPolicy::new(spec, "s", "default");
-        let e = p.start(1).unwrap_err();
+        let e = p.start(1, &[]).unwrap_err();
         assert!(e.contains("cannot start \"/nonexistent/kubesim-policy\""), "{e}");
     }
 

@@ -168,8 +168,9 @@ pub trait Policy: Send {
     /// The policy's name (in `events.jsonl` and errors).
     fn name(&self) -> String;
 
-    /// Called once before the first decision, with the master seed. An error ends the run.
-    fn start(&mut self, _seed: u64) -> Result<(), String> {
+    /// Called once before the first decision, with the master seed and the run's profiles. An
+    /// error ends the run.
+    fn start(&mut self, _seed: u64, _profiles: &[Profile]) -> Result<(), String> {
         Ok(())
     }
 
