@@ -216,12 +216,8 @@ fn rs_fraction(rs: &ReplicaSet, d: &DeploymentSpec, status_replicas: i32) -> i32
         return -rs.spec.replicas;
     }
     let deployment_replicas = d.replicas + max_surge(d);
-    let annotated = rs
-        .meta
-        .annotations
-        .get(ANNOTATION_MAX_REPLICAS)
-        .and_then(|v| v.parse::<i32>().ok())
-        .unwrap_or(status_replicas);
+    let annotated =
+        rs.meta.annotations.get(ANNOTATION_MAX_REPLICAS).and_then(|v| v.parse::<i32>().ok()).unwrap_or(status_replicas);
     if annotated == 0 {
         return 0;
     }
@@ -308,15 +304,15 @@ pub fn sync(ctx: &SyncContext<'_>, d: &Deployment) -> Vec<Action> {
 
     // Scaling event: an active ReplicaSet was sized for another replica count.
     let scaling_event = plan.rss.iter().filter(|r| r.spec.replicas > 0).any(|r| {
-        r.meta.annotations.get(ANNOTATION_DESIRED_REPLICAS).and_then(|v| v.parse::<i32>().ok())
-            != Some(d.spec.replicas)
+        r.meta.annotations.get(ANNOTATION_DESIRED_REPLICAS).and_then(|v| v.parse::<i32>().ok()) != Some(d.spec.replicas)
     });
     if d.spec.paused || (scaling_event && new_existing.is_some()) {
         scale(&mut plan, new_existing, d);
     } else {
         match &d.spec.strategy {
             Strategy::Recreate => {
-                let old_active = plan.rss.iter().enumerate().any(|(i, r)| Some(i) != new_existing && r.spec.replicas > 0);
+                let old_active =
+                    plan.rss.iter().enumerate().any(|(i, r)| Some(i) != new_existing && r.spec.replicas > 0);
                 let old_pods_running = existing
                     .iter()
                     .enumerate()
@@ -331,7 +327,14 @@ pub fn sync(ctx: &SyncContext<'_>, d: &Deployment) -> Vec<Action> {
                 } else if !old_pods_running {
                     match new_existing {
                         Some(n) => plan.set_replicas(n, d.spec.replicas),
-                        None => created = Some(new_replica_set(d, &template_hash(&d.spec.template), d.spec.replicas, max_revision + 1)),
+                        None => {
+                            created = Some(new_replica_set(
+                                d,
+                                &template_hash(&d.spec.template),
+                                d.spec.replicas,
+                                max_revision + 1,
+                            ))
+                        }
                     }
                 }
             }
@@ -411,8 +414,7 @@ pub fn sync(ctx: &SyncContext<'_>, d: &Deployment) -> Vec<Action> {
         updated_replicas: new_rs.map(|r| r.status.replicas).unwrap_or(0),
         ready_replicas: existing.iter().map(|r| r.status.ready_replicas).sum(),
         available_replicas: existing.iter().map(|r| r.status.available_replicas).sum(),
-        unavailable_replicas: (plan.total() - existing.iter().map(|r| r.status.available_replicas).sum::<i32>())
-            .max(0),
+        unavailable_replicas: (plan.total() - existing.iter().map(|r| r.status.available_replicas).sum::<i32>()).max(0),
         ..d.status.clone()
     };
     let status = progress(d, status, new_rs, now, &mut out);
@@ -580,7 +582,10 @@ mod tests {
             meta: Meta { name: "web".into(), namespace: "default".into(), ..Default::default() },
             spec: DeploymentSpec {
                 replicas,
-                selector: LabelSelector { match_labels: [("app".to_string(), "web".to_string())].into(), ..Default::default() },
+                selector: LabelSelector {
+                    match_labels: [("app".to_string(), "web".to_string())].into(),
+                    ..Default::default()
+                },
                 template,
                 strategy: Strategy::RollingUpdate {
                     max_surge: IntOrPercent::parse(surge).unwrap(),
