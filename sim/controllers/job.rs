@@ -13,7 +13,9 @@
 //! parallelism, the Job failing) do not count.
 
 use super::replicaset::deletion_order;
-use super::{Action, Counts, Kind, Meta, ObjectKey, SyncContext, Workload, is_active, is_ready, pod_from_template, pod_owner};
+use super::{
+    Action, Counts, Kind, Meta, ObjectKey, SyncContext, Workload, is_active, is_ready, pod_from_template, pod_owner,
+};
 use crate::cluster::{PodId, PodPhase};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::pod::{Pod, RestartPolicy};
@@ -148,9 +150,7 @@ pub fn sync(ctx: &SyncContext<'_>, job: &Job) -> Vec<Action> {
         states.iter().filter(|(_, p)| p.phase == PodPhase::Succeeded).map(|(_, p)| *p).collect();
     let failed: Vec<&crate::cluster::PodState> = states
         .iter()
-        .filter(|(id, p)| {
-            p.phase == PodPhase::Failed || (p.phase == PodPhase::Deleted && !st.removed.contains(id))
-        })
+        .filter(|(id, p)| p.phase == PodPhase::Failed || (p.phase == PodPhase::Deleted && !st.removed.contains(id)))
         .map(|(_, p)| *p)
         .collect();
     if st.start_time.is_none() && !job.spec.suspend {
@@ -201,7 +201,10 @@ pub fn sync(ctx: &SyncContext<'_>, job: &Job) -> Vec<Action> {
         delete_all(&mut out, &mut st, "JobFailed");
         st.failed_time = Some(now);
         st.failed_reason = Some(reason.to_string());
-        out.push(Action::Record { reason: if reason == "DeadlineExceeded" { "DeadlineExceeded" } else { "BackoffLimitExceeded" }, message });
+        out.push(Action::Record {
+            reason: if reason == "DeadlineExceeded" { "DeadlineExceeded" } else { "BackoffLimitExceeded" },
+            message,
+        });
     } else if complete {
         delete_all(&mut out, &mut st, "JobComplete");
         st.completion_time = Some(now);
@@ -215,8 +218,8 @@ pub fn sync(ctx: &SyncContext<'_>, job: &Job) -> Vec<Action> {
         }
     }
     let remaining_active: Vec<&PodId> = active.iter().filter(|p| !st.removed.contains(p)).collect();
-    st.active = remaining_active.len() as i32
-        + out.iter().filter(|a| matches!(a, Action::CreatePod { .. })).count() as i32;
+    st.active =
+        remaining_active.len() as i32 + out.iter().filter(|a| matches!(a, Action::CreatePod { .. })).count() as i32;
     st.ready = remaining_active.iter().filter(|p| is_ready(ctx.pod(***p))).count() as i32;
     if st != job.status {
         let mut new = job.clone();
@@ -247,7 +250,11 @@ fn manage_pods(
         (CompletionMode::Indexed, Some(c)) => parallelism.min(c - st.completed_indexes.len() as i32),
         (_, Some(c)) => parallelism.min(c - st.succeeded),
         (_, None) => {
-            if st.succeeded > 0 { 0 } else { parallelism }
+            if st.succeeded > 0 {
+                0
+            } else {
+                parallelism
+            }
         }
     }
     .max(0);
@@ -284,16 +291,26 @@ fn manage_pods(
         let busy: BTreeSet<i32> = active.iter().filter_map(|p| index_of(&ctx.pod(*p).pod)).collect();
         let free = (0..c).filter(|i| !st.completed_indexes.contains(i) && !busy.contains(i)).take(n);
         for i in free {
-            let mut pod =
-                pod_from_template(&job.spec.template, owner.clone(), &job.meta.namespace, format!("{}-{i}-", job.meta.name), &extra);
+            let mut pod = pod_from_template(
+                &job.spec.template,
+                owner.clone(),
+                &job.meta.namespace,
+                format!("{}-{i}-", job.meta.name),
+                &extra,
+            );
             pod.annotations.insert(ANNOTATION_COMPLETION_INDEX.into(), i.to_string());
             pod.labels.insert(ANNOTATION_COMPLETION_INDEX.into(), i.to_string());
             out.push(Action::CreatePod { pod: Box::new(pod), generate_name: true });
         }
     } else {
         for _ in 0..n {
-            let pod =
-                pod_from_template(&job.spec.template, owner.clone(), &job.meta.namespace, format!("{}-", job.meta.name), &extra);
+            let pod = pod_from_template(
+                &job.spec.template,
+                owner.clone(),
+                &job.meta.namespace,
+                format!("{}-", job.meta.name),
+                &extra,
+            );
             out.push(Action::CreatePod { pod: Box::new(pod), generate_name: true });
         }
     }
@@ -439,7 +456,8 @@ mod tests {
         let mut jj = j.clone();
         jj.status.removed.insert(done);
         let acts = sync(&f.ctx(), &jj);
-        let idx: Vec<String> = created(&acts).iter().map(|p| p.annotations[ANNOTATION_COMPLETION_INDEX].clone()).collect();
+        let idx: Vec<String> =
+            created(&acts).iter().map(|p| p.annotations[ANNOTATION_COMPLETION_INDEX].clone()).collect();
         assert_eq!(idx, vec!["1", "2"]);
         assert!(created(&acts)[0].name.starts_with("batch-1-"));
     }
