@@ -233,7 +233,16 @@ pub fn counts(ctx: &SyncContext<'_>, set: &StatefulSet) -> Counts {
     let available =
         active.iter().filter(|p| is_available(ctx.pod(**p), set.spec.min_ready_seconds, ctx.now)).count() as i64;
     let desired = set.spec.replicas as i64;
-    Counts { desired, ready, available, settled: ready >= desired && active.len() as i64 == desired }
+    let hash = template_hash(&set.spec.template);
+    let partition = match set.spec.update {
+        UpdateStrategy::RollingUpdate { partition } => partition,
+        UpdateStrategy::OnDelete => i32::MAX,
+    };
+    let updated = active.iter().map(|p| &ctx.pod(*p).pod).all(|p| {
+        ordinal(&set.meta.name, &p.name).is_some_and(|o| o < partition)
+            || p.labels.get(LABEL_CONTROLLER_REVISION_HASH) == Some(&hash)
+    });
+    Counts { desired, ready, available, settled: ready >= desired && active.len() as i64 == desired && updated }
 }
 
 #[cfg(test)]
