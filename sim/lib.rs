@@ -28,6 +28,7 @@
 pub mod api;
 pub mod cli;
 pub mod cluster;
+pub mod controllers;
 pub mod engine;
 pub mod explain;
 pub mod input;
