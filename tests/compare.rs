@@ -127,7 +127,9 @@ fn the_cli_shards_from_an_indexed_job_and_merges() {
     let out = root.path().join("s");
     let args = |extra: &[&str]| {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_kubesim"));
-        c.args(["compare", "scenarios/quickstart.yaml", "--schedulers", "default,most-allocated", "--seeds", "1,2"])
+        let seeds = if extra.contains(&"--seeds") { &[][..] } else { &["--seeds", "1,2"][..] };
+        c.args(["compare", "scenarios/quickstart.yaml", "--schedulers", "default,most-allocated"])
+            .args(seeds)
             .args(["--set", "duration=3m", "-q", "--out"])
             .arg(&out)
             .args(extra)

@@ -472,7 +472,7 @@ mod tests {
             },
             ..sample()
         };
-        assert!(bars.svg().unwrap().contains(">x<"));
+        assert!(bars.svg().unwrap().contains("\nx\n</text>"));
         let heat = Chart {
             kind: Kind::Heatmap {
                 rows: vec!["n0".into(), "n1".into()],
@@ -482,7 +482,7 @@ mod tests {
             },
             ..sample()
         };
-        assert!(heat.svg().unwrap().contains("n1"));
+        assert!(heat.svg().unwrap().contains("\nn1\n</text>"));
     }
 
     #[test]
