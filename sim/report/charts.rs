@@ -193,7 +193,8 @@ impl Chart {
             .y_label_formatter(&|v| tick(*v))
             .label_style((FONT, 13))
             .axis_desc_style((FONT, 15))
-            .light_line_style(RGBColor(235, 235, 235))
+            .light_line_style(RGBColor(238, 238, 238))
+            .max_light_lines(2)
             .draw()
             .map_err(err)?;
         for s in series {
@@ -254,7 +255,8 @@ impl Chart {
             .y_desc(&self.y_label)
             .label_style((FONT, 13))
             .axis_desc_style((FONT, 15))
-            .light_line_style(RGBColor(235, 235, 235))
+            .light_line_style(RGBColor(238, 238, 238))
+            .max_light_lines(2)
             .draw()
             .map_err(err)?;
         chart

@@ -243,6 +243,12 @@ fn fmt_us(v: Option<&serde_json::Value>) -> String {
 /// Writes `charts/*` and `report.html` for the run whose outputs are in `dir`.
 pub fn write_run_report(dir: &Path, opts: &ReportOptions) -> std::io::Result<()> {
     let d = RunData::read(dir)?;
+    if d.timeseries.is_none() && d.pods.is_none() && d.nodes.is_none() {
+        return Err(io(format!(
+            "{}: no timeseries.csv, pods.csv or nodes.csv to draw from (is this a `kubesim run` output folder?)",
+            dir.display()
+        )));
+    }
     let charts = run_charts(&d);
     let svgs = write_charts(dir, &charts, opts.png)?;
     let s = &d.summary;
