@@ -58,7 +58,9 @@ fn one_worker_and_four_workers_give_identical_files_and_shards_merge_into_the_sa
     assert_same(&base, &aggregates(&four));
     let runs = String::from_utf8(std::fs::read(one.join("runs.csv")).unwrap()).unwrap();
     assert_eq!(runs.lines().count(), 9, "a header and one row per run");
-    assert!(runs.lines().nth(1).unwrap().starts_with("0,quickstart,duration=8m;cluster.nodePools[0].count=6,default,1,"));
+    assert!(
+        runs.lines().nth(1).unwrap().starts_with("0,quickstart,duration=8m;cluster.nodePools[0].count=6,default,1,")
+    );
 
     // Three shards in three folders, then merge.
     let mut dirs = vec![];

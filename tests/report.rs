@@ -47,8 +47,14 @@ fn check_self_contained_html(html: &str) -> roxmltree::Document<'_> {
     for n in doc.descendants().filter(|n| n.is_element()) {
         for a in n.attributes() {
             let (name, value) = (a.name(), a.value());
-            assert!(!matches!(name, "src" | "href" | "srcset" | "action" | "data"), "external reference: {name}={value}");
-            assert!(!value.contains("://") || (name == "xmlns" && value == "http://www.w3.org/2000/svg"), "{name}={value}");
+            assert!(
+                !matches!(name, "src" | "href" | "srcset" | "action" | "data"),
+                "external reference: {name}={value}"
+            );
+            assert!(
+                !value.contains("://") || (name == "xmlns" && value == "http://www.w3.org/2000/svg"),
+                "{name}={value}"
+            );
         }
         assert!(!matches!(n.tag_name().name(), "script" | "link" | "img" | "iframe" | "object"), "{:?}", n.tag_name());
     }
@@ -95,7 +101,10 @@ fn two_runs_of_a_scenario_give_byte_identical_charts_and_pages() {
     run_with_report(Path::new("scenarios/node-failures.yaml"), a.path());
     run_with_report(Path::new("scenarios/node-failures.yaml"), b.path());
     assert!(charts_of(a.path()) == charts_of(b.path()));
-    assert_eq!(std::fs::read(a.path().join("report.html")).unwrap(), std::fs::read(b.path().join("report.html")).unwrap());
+    assert_eq!(
+        std::fs::read(a.path().join("report.html")).unwrap(),
+        std::fs::read(b.path().join("report.html")).unwrap()
+    );
 }
 
 #[test]

@@ -52,7 +52,13 @@ pub const METRICS: &[Metric] = &[
         label: "p99 start-up latency (s)",
         chart_scale: 1e-6,
     },
-    Metric { name: "makespan_us", path: &["makespan_us"], lower_is_better: true, label: "makespan (s)", chart_scale: 1e-6 },
+    Metric {
+        name: "makespan_us",
+        path: &["makespan_us"],
+        lower_is_better: true,
+        label: "makespan (s)",
+        chart_scale: 1e-6,
+    },
     Metric {
         name: "pods_scheduled",
         path: &["counts", "pods_scheduled"],
@@ -74,7 +80,13 @@ pub const METRICS: &[Metric] = &[
         label: "pods preempted",
         chart_scale: 1.0,
     },
-    Metric { name: "evicted", path: &["counts", "evicted"], lower_is_better: true, label: "pods evicted", chart_scale: 1.0 },
+    Metric {
+        name: "evicted",
+        path: &["counts", "evicted"],
+        lower_is_better: true,
+        label: "pods evicted",
+        chart_scale: 1.0,
+    },
     Metric {
         name: "cpu_alloc_ratio",
         path: &["allocation", "cpu"],
@@ -195,7 +207,14 @@ fn group_stats(plan: &Plan, rows: &[RunRow]) -> Vec<GroupStat> {
                             .collect();
                         Summary::of(&d)
                     });
-                    out.push(GroupStat { scenario: s, combo: c, scheduler: k, metric: m, stat: Summary::of(&xs), diff });
+                    out.push(GroupStat {
+                        scenario: s,
+                        combo: c,
+                        scheduler: k,
+                        metric: m,
+                        stat: Summary::of(&xs),
+                        diff,
+                    });
                 }
             }
         }
@@ -367,9 +386,8 @@ fn report(plan: &Plan, stats: &[GroupStat], labels: &[String], charts: &[Chart],
     let mut rows = Vec::new();
     let mut best = Vec::new();
     let mut diff_rows = Vec::new();
-    let n_combos = labels.len();
-    for s in 0..plan.scenarios.len() {
-        for c in 0..n_combos {
+    for (s, scenario) in plan.scenarios.iter().enumerate() {
+        for (c, label) in labels.iter().enumerate() {
             let block: Vec<&GroupStat> = stats.iter().filter(|g| g.scenario == s && g.combo == c).collect();
             let best_mean: Vec<Option<f64>> = METRICS
                 .iter()
@@ -380,13 +398,13 @@ fn report(plan: &Plan, stats: &[GroupStat], labels: &[String], charts: &[Chart],
                 })
                 .collect();
             for k in 0..plan.schedulers.len() {
-                let mut row = vec![plan.scenarios[s].name.clone(), labels[c].clone(), plan.schedulers[k].clone()];
+                let mut row = vec![scenario.name.clone(), label.clone(), plan.schedulers[k].clone()];
                 let mut brow = vec![false; 3];
                 let mut drow = row.clone();
-                for m in 0..METRICS.len() {
+                for (m, best_m) in best_mean.iter().enumerate() {
                     let Some(g) = block.iter().find(|g| g.scheduler == k && g.metric == m) else { continue };
                     row.push(cell(&g.stat));
-                    brow.push(g.stat.n > 0 && plan.schedulers.len() > 1 && Some(g.stat.mean) == best_mean[m]);
+                    brow.push(g.stat.n > 0 && plan.schedulers.len() > 1 && Some(g.stat.mean) == *best_m);
                     drow.push(g.diff.as_ref().map(cell).unwrap_or_else(|| "baseline".into()));
                 }
                 rows.push(row);

@@ -130,7 +130,10 @@ pub fn merge_main(a: MergeArgs) -> i32 {
     let out = a.out.clone().unwrap_or_else(|| a.dirs[0].clone());
     match merge::merge(&a.dirs, &out, a.png) {
         Ok(n) => {
-            println!("merged ({n} runs copied); runs.csv, comparison.csv, charts/ and report.html in {}", out.display());
+            println!(
+                "merged ({n} runs copied); runs.csv, comparison.csv, charts/ and report.html in {}",
+                out.display()
+            );
             0
         }
         Err(e) => fail(e),

@@ -292,7 +292,10 @@ pub fn build_plan(
         let text = std::fs::read(p).map_err(|e| InputError::file(&shown, format!("cannot read: {e}")))?;
         let sc = scenario::load(p, &[])?;
         if ps.iter().any(|o| o.name == sc.name) {
-            return Err(CompareError::Usage(format!("two scenarios are named {:?}; give them different metadata.name", sc.name)));
+            return Err(CompareError::Usage(format!(
+                "two scenarios are named {:?}; give them different metadata.name",
+                sc.name
+            )));
         }
         ps.push(PlanScenario {
             path: shown,
@@ -443,7 +446,10 @@ mod tests {
     #[test]
     fn set_values_split_on_top_level_commas_only() {
         let a = parse_set("cluster.nodePools[0].count=10,20,40").unwrap();
-        assert_eq!((a.path.as_str(), a.values), ("cluster.nodePools[0].count", vec!["10".into(), "20".into(), "40".into()]));
+        assert_eq!(
+            (a.path.as_str(), a.values),
+            ("cluster.nodePools[0].count", vec!["10".into(), "20".into(), "40".into()])
+        );
         assert_eq!(parse_set("z=[a,b],{x: 1, y: 2}").unwrap().values, vec!["[a,b]", "{x: 1, y: 2}"]);
         assert_eq!(parse_set(r"d=a\,b,'c,d'").unwrap().values, vec!["a,b", "'c,d'"]);
         assert!(parse_set("novalue").is_err());
@@ -471,7 +477,9 @@ mod tests {
     fn unsafe_labels_get_a_cleaned_name_and_a_hash() {
         assert_eq!(dir_name("default"), "default");
         let a = dir_name("cluster.nodePools[0].count=10");
-        assert!(a.starts_with("cluster.nodePools_0_.count=10-") && a.len() == "cluster.nodePools_0_.count=10-".len() + 8);
+        assert!(
+            a.starts_with("cluster.nodePools_0_.count=10-") && a.len() == "cluster.nodePools_0_.count=10-".len() + 8
+        );
         assert_ne!(dir_name("a/b"), dir_name("a_b"));
         assert_ne!(dir_name(".."), "..");
     }

@@ -77,7 +77,8 @@ pub fn resolve(
     };
     if let (Some(id), Some(count)) = (num("SLURM_ARRAY_TASK_ID")?, num("SLURM_ARRAY_TASK_COUNT")?) {
         let min = num("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
-        let index = id.checked_sub(min).ok_or_else(|| format!("SLURM_ARRAY_TASK_ID {id} < SLURM_ARRAY_TASK_MIN {min}"))?;
+        let index =
+            id.checked_sub(min).ok_or_else(|| format!("SLURM_ARRAY_TASK_ID {id} < SLURM_ARRAY_TASK_MIN {min}"))?;
         return Shard::new(index + 1, count).map_err(|e| format!("Slurm array task: {e}"));
     }
     if let Some(idx) = num("JOB_COMPLETION_INDEX")? {

@@ -420,7 +420,7 @@ pub fn thin<T: Clone>(v: &[T], max: usize) -> Vec<T> {
     }
     let stride = v.len().div_ceil(max);
     let mut out: Vec<T> = v.iter().step_by(stride).cloned().collect();
-    if (v.len() - 1) % stride != 0 {
+    if !(v.len() - 1).is_multiple_of(stride) {
         out.push(v[v.len() - 1].clone());
     }
     out
@@ -450,7 +450,12 @@ mod tests {
             x_label: "time (s)".into(),
             y_label: "pods".into(),
             kind: Kind::Lines {
-                series: vec![Series { name: "a".into(), points: vec![(0.0, 1.0), (2.0, 3.0)], color: 0, dashed: false }],
+                series: vec![Series {
+                    name: "a".into(),
+                    points: vec![(0.0, 1.0), (2.0, 3.0)],
+                    color: 0,
+                    dashed: false,
+                }],
                 y_range: None,
             },
         }

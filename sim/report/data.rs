@@ -98,11 +98,8 @@ pub fn pending_seconds(pods: Option<&Table>) -> Vec<f64> {
     let Some(p) = pods else { return vec![] };
     let created = p.numbers("created_us");
     let scheduled = p.numbers("scheduled_us");
-    let mut v: Vec<f64> = created
-        .iter()
-        .zip(&scheduled)
-        .filter_map(|(c, s)| Some(((*s)? - (*c)?).max(0.0) / 1e6))
-        .collect();
+    let mut v: Vec<f64> =
+        created.iter().zip(&scheduled).filter_map(|(c, s)| Some(((*s)? - (*c)?).max(0.0) / 1e6)).collect();
     v.sort_by(f64::total_cmp);
     v
 }

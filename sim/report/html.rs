@@ -40,7 +40,7 @@ impl Page {
     /// A page titled `title`.
     pub fn new(title: &str) -> Page {
         let mut p = Page { body: String::new(), title: title.to_string() };
-        let _ = write!(p.body, "<h1>{}</h1>\n", esc(title));
+        let _ = writeln!(p.body, "<h1>{}</h1>", esc(title));
         p
     }
 
@@ -172,7 +172,10 @@ mod tests {
         p.details_pre("scenario", "a: <b>");
         let html = p.finish();
         assert!(html.contains("class=\"best\""));
-        roxmltree::Document::parse_with_options(&html, roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() })
-            .unwrap();
+        roxmltree::Document::parse_with_options(
+            &html,
+            roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() },
+        )
+        .unwrap();
     }
 }

@@ -46,7 +46,9 @@ fn duration_us(d: &RunData) -> f64 {
     let from_ts = d
         .timeseries
         .as_ref()
-        .and_then(|t| t.numbers("time_us").into_iter().flatten().fold(None, |a: Option<f64>, x| Some(a.map_or(x, |a| a.max(x)))))
+        .and_then(|t| {
+            t.numbers("time_us").into_iter().flatten().fold(None, |a: Option<f64>, x| Some(a.map_or(x, |a| a.max(x))))
+        })
         .unwrap_or(0.0);
     from_summary.max(from_ts)
 }
@@ -57,11 +59,8 @@ fn time_series(t: &Table, cols: &[(&str, &str)], scale: f64, unit_div: f64) -> V
         .enumerate()
         .filter(|(_, (c, _))| t.col(c).is_some())
         .map(|(i, (c, name))| {
-            let pts: Vec<(f64, f64)> = time
-                .iter()
-                .zip(t.numbers(c))
-                .filter_map(|(x, y)| Some(((*x)? / unit_div, y? * scale)))
-                .collect();
+            let pts: Vec<(f64, f64)> =
+                time.iter().zip(t.numbers(c)).filter_map(|(x, y)| Some(((*x)? / unit_div, y? * scale))).collect();
             Series { name: name.to_string(), points: thin(&pts, MAX_POINTS), color: i, dashed: false }
         })
         .collect()
@@ -156,7 +155,11 @@ fn node_heatmap(pods: &Table, nodes: &Table, span_us: f64, div: f64, x_label: &s
     for start in (0..names.len()).step_by(group) {
         let end = (start + group).min(names.len());
         let total_cap: f64 = (start..end).map(|i| cap[i].unwrap_or(0.0)).sum();
-        rows.push(if end - start == 1 { names[start].to_string() } else { format!("{}..{}", names[start], names[end - 1]) });
+        rows.push(if end - start == 1 {
+            names[start].to_string()
+        } else {
+            format!("{}..{}", names[start], names[end - 1])
+        });
         cells.push(
             (0..HEATMAP_COLUMNS)
                 .map(|b| {
@@ -184,7 +187,8 @@ fn node_heatmap(pods: &Table, nodes: &Table, span_us: f64, div: f64, x_label: &s
 fn workloads_chart(w: &Table, div: f64, x_label: &str) -> Chart {
     let (kind, ns, name) = (w.strings("kind"), w.strings("namespace"), w.strings("name"));
     let (t, desired, ready) = (w.numbers("time_us"), w.numbers("desired"), w.numbers("ready"));
-    let mut by: BTreeMap<String, (Vec<(f64, f64)>, Vec<(f64, f64)>)> = BTreeMap::new();
+    type Points = Vec<(f64, f64)>;
+    let mut by: BTreeMap<String, (Points, Points)> = BTreeMap::new();
     for i in 0..w.rows.len() {
         let key = format!("{}/{}/{}", kind[i], ns[i], name[i]);
         let Some(x) = t[i] else { continue };
