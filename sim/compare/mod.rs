@@ -362,7 +362,11 @@ pub fn write_plan(out: &Path, plan: &Plan) -> Result<(), CompareError> {
     }
     let mut bytes = serde_json::to_vec_pretty(plan).map_err(std::io::Error::other)?;
     bytes.push(b'\n');
-    crate::run::output::write_atomic(out, "plan.json", &bytes)?;
+    // Shards sharing one folder write the same bytes at the same time: a temporary name per
+    // process keeps their renames from colliding.
+    let tmp = out.join(format!(".plan.json.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, &bytes)?;
+    std::fs::rename(&tmp, &p)?;
     Ok(())
 }
 

@@ -296,6 +296,8 @@ impl Chart {
     ) -> DrawResult {
         let (w, _) = self.size();
         let (main, side) = root.split_horizontally(w - 110);
+        // A segmented range `0..k` has k + 1 segments; a single row keeps two (one empty), as
+        // plotters labels no segment of a one-point range.
         let n_rows = rows.len().max(1) as i32;
         let n_cols = cells.iter().map(Vec::len).max().unwrap_or(0).max(1);
         let x1 = n_cols as f64 * column_width;
@@ -305,7 +307,7 @@ impl Chart {
             .margin(12)
             .x_label_area_size(48)
             .y_label_area_size(110)
-            .build_cartesian_2d(0.0..x1, (0..n_rows - 1).into_segmented())
+            .build_cartesian_2d(0.0..x1, (0..(n_rows - 1).max(1)).into_segmented())
             .map_err(err)?;
         let fmt = |v: &SegmentValue<i32>| match v {
             SegmentValue::CenterOf(i) if (*i as usize).is_multiple_of(step) => {
@@ -490,6 +492,26 @@ mod tests {
             ..sample()
         };
         assert!(heat.svg().unwrap().contains("\nn1\n</text>"));
+    }
+
+    #[test]
+    fn a_single_bar_and_a_single_heatmap_row_render() {
+        let one_bar = Chart {
+            kind: Kind::Bars { bars: vec![Bar { label: "only".into(), value: 1.0, interval: None, color: 0 }] },
+            ..sample()
+        };
+        assert!(one_bar.svg().unwrap().contains("\nonly\n</text>"));
+        let one_row = Chart {
+            kind: Kind::Heatmap {
+                rows: vec!["n0".into()],
+                cells: vec![vec![0.5]],
+                column_width: 1.0,
+                value_label: "CPU (%)".into(),
+            },
+            ..sample()
+        };
+        let svg = one_row.svg().unwrap();
+        assert!(svg.contains("\nn0\n</text>") && !svg.contains("NaN"));
     }
 
     #[test]
