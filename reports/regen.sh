@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the example reports in reports/ from the scenarios in scenarios/:
 #   reports/<scenario>/   summary.json, charts/*.svg, report.html of `kubesim run`
-#   reports/compare/      a comparison of two schedulers over 5 seeds (runs.csv, comparison.csv,
+#   reports/compare/      two schedulers x two cluster sizes x 5 seeds (runs.csv, comparison.csv,
 #                         plan.json, charts/*.svg, report.html; the per-run folders are dropped)
 #   reports/index.html    links to all of them
 # Usage: reports/regen.sh            (builds and uses the release binary)
@@ -30,7 +30,7 @@ for f in scenarios/*.yaml; do
 done
 
 "$KUBESIM" compare scenarios/quickstart.yaml --schedulers default,most-allocated --seeds 1..5 \
-  --out "$tmp/compare" --quiet
+  --set 'cluster.nodePools[0].count=3,8' --out "$tmp/compare" --quiet
 mkdir -p "$out/compare"
 cp -r "$tmp/compare/runs.csv" "$tmp/compare/comparison.csv" "$tmp/compare/plan.json" \
   "$tmp/compare/report.html" "$tmp/compare/charts" "$out/compare/"
@@ -48,7 +48,7 @@ cp -r "$tmp/compare/runs.csv" "$tmp/compare/comparison.csv" "$tmp/compare/plan.j
   done
   echo '</table>'
   echo '<h2>Comparison</h2>'
-  echo '<p><a href="compare/report.html">quickstart: default vs most-allocated, seeds 1..5</a>'
+  echo '<p><a href="compare/report.html">quickstart: default vs most-allocated, 3 or 8 general nodes, seeds 1..5</a>'
   echo '(<a href="compare/comparison.csv">comparison.csv</a>, <a href="compare/runs.csv">runs.csv</a>)</p>'
   echo '</body></html>'
 } > "$out/index.html"

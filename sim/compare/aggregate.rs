@@ -295,9 +295,13 @@ pub fn write(out: &Path, plan: &Plan, png: bool) -> Result<(), CompareError> {
     Ok(())
 }
 
+/// A bar's label: the scheduler, and with several set combinations the set values with only
+/// the last segment of each path (`default, count=3`).
 fn group_label(plan: &Plan, labels: &[String], combo: usize, scheduler: usize) -> String {
     if labels.len() > 1 {
-        format!("{} @ {}", plan.schedulers[scheduler], labels[combo])
+        let short: Vec<&str> =
+            labels[combo].split(';').map(|o| o.rsplit_once('.').map_or(o, |(_, last)| last)).collect();
+        format!("{}, {}", plan.schedulers[scheduler], short.join(", "))
     } else {
         plan.schedulers[scheduler].clone()
     }
@@ -335,7 +339,7 @@ fn charts(
             charts.push(Chart {
                 name: format!("{prefix}bars_{}", metric.name),
                 title: format!("{}: {} (mean, 95% CI over {} seeds)", sc.name, metric.label, plan.seeds.len()),
-                x_label: if labels.len() > 1 { "scheduler @ set".into() } else { "scheduler".into() },
+                x_label: if labels.len() > 1 { "scheduler, set values".into() } else { "scheduler".into() },
                 y_label: metric.label.into(),
                 kind: Kind::Bars { bars },
             });

@@ -122,7 +122,10 @@ impl Chart {
     pub fn size(&self) -> (u32, u32) {
         match &self.kind {
             Kind::Heatmap { rows, .. } => (960, (140 + 14 * rows.len() as u32).clamp(360, 1400)),
-            Kind::Bars { bars } => ((200 + 90 * bars.len() as u32).clamp(640, 1400), 480),
+            Kind::Bars { bars } => {
+                let longest = bars.iter().map(|b| b.label.chars().count() as u32).max().unwrap_or(0);
+                ((200 + (8 * longest).max(90) * bars.len() as u32).clamp(640, 1600), 480)
+            }
             Kind::Lines { .. } => (960, 480),
         }
     }

@@ -23,7 +23,7 @@ pub fn esc(s: &str) -> String {
 
 const STYLE: &str = "body{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}\
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ddd}\
-table{border-collapse:collapse;margin:1em 0;font-size:.9em}\
+table{border-collapse:collapse;margin:1em 0;font-size:.9em;display:block;overflow-x:auto;max-width:100%}\
 th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f3f3f3}\
 td.l,th.l{text-align:left}td.best{background:#e3f5e1;font-weight:bold}\
 figure{margin:1.5em 0}figcaption{color:#555;font-size:.9em}\
