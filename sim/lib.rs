@@ -23,6 +23,7 @@
 pub mod cli;
 pub mod cluster;
 pub mod compare;
+pub mod controllers;
 pub mod engine;
 pub mod explain;
 pub mod input;
