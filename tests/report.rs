@@ -111,7 +111,12 @@ fn two_runs_of_a_scenario_give_byte_identical_charts_and_pages() {
 fn a_workloads_file_adds_the_desired_versus_ready_chart() {
     let dir = tempfile::tempdir().unwrap();
     run_with_report(Path::new("scenarios/quickstart.yaml"), dir.path());
+    // Without workloads.csv there is no such chart.
+    let _ = std::fs::remove_file(dir.path().join("workloads.csv"));
+    let _ = std::fs::remove_dir_all(dir.path().join("charts"));
+    write_run_report(dir.path(), &ReportOptions::default()).unwrap();
     assert!(!dir.path().join("charts/workloads.svg").exists());
+    assert!(dir.path().join("charts/pods.svg").exists());
     std::fs::write(
         dir.path().join("workloads.csv"),
         "time_us,kind,namespace,name,desired,ready,available\n\
