@@ -13,11 +13,11 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Index of a node in the store (stable for the whole run).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 pub struct NodeId(pub u32);
 
 /// Index of a pod in the store (stable for the whole run).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 pub struct PodId(pub u32);
 
 /// The lifecycle phase of a pod in the simulation.
@@ -118,6 +118,8 @@ pub struct PodState {
     pub terminating: bool,
     /// Temporarily taken off its node by a preemption dry run (never set between events).
     pub detached: bool,
+    /// Ready condition: Running with its containers up (false while crashed or its node is lost).
+    pub ready: bool,
 }
 
 impl PodState {
@@ -142,6 +144,7 @@ pub struct ClusterState {
     image_nodes: BTreeMap<String, u32>,
     nodes_with_affinity_pods: BTreeSet<NodeId>,
     nodes_with_required_anti_affinity_pods: BTreeSet<NodeId>,
+    pdbs: Vec<(crate::controllers::disruption::Pdb, crate::controllers::disruption::PdbStatus)>,
 }
 
 /// An image name as ImageLocality compares it: `:latest` is appended when the name has no tag
@@ -329,6 +332,7 @@ impl ClusterState {
             epoch: 0,
             terminating: false,
             detached: false,
+            ready: false,
         });
         Ok(id)
     }
@@ -438,6 +442,44 @@ impl ClusterState {
         p.phase = PodPhase::Running;
         p.started = Some(now);
         p.epoch += 1;
+        p.ready = true;
+    }
+
+    /// Invalidates a pod's pending timers (container crash, node loss); returns the new epoch.
+    pub fn bump_epoch(&mut self, id: PodId) -> u32 {
+        let p = &mut self.pods[id.0 as usize];
+        p.epoch += 1;
+        p.epoch
+    }
+
+    /// Sets a pod's Ready condition.
+    pub fn set_ready(&mut self, id: PodId, ready: bool) {
+        self.pods[id.0 as usize].ready = ready;
+    }
+
+    /// Counts one container restart.
+    pub fn note_restart(&mut self, id: PodId) {
+        self.pods[id.0 as usize].restarts += 1;
+    }
+
+    /// Counts one eviction.
+    pub fn note_evicted(&mut self, id: PodId) {
+        self.pods[id.0 as usize].evictions += 1;
+    }
+
+    /// Adds a PodDisruptionBudget (status computed later).
+    pub fn add_pdb(&mut self, pdb: crate::controllers::disruption::Pdb) {
+        self.pdbs.push((pdb, Default::default()));
+    }
+
+    /// PodDisruptionBudgets with their last computed status, in creation order.
+    pub fn pdbs(&self) -> &[(crate::controllers::disruption::Pdb, crate::controllers::disruption::PdbStatus)] {
+        &self.pdbs
+    }
+
+    /// Stores the status of budget `i`.
+    pub fn set_pdb_status(&mut self, i: usize, status: crate::controllers::disruption::PdbStatus) {
+        self.pdbs[i].1 = status;
     }
 
     /// Moves a pod to a terminal phase, releasing its node's resources if it held any.
@@ -453,6 +495,7 @@ impl ClusterState {
         p.phase = phase;
         p.finished = Some(now);
         p.epoch += 1;
+        p.ready = false;
         self.pod_by_key.remove(&(p.pod.namespace.clone(), p.pod.name.clone()));
         if was_assigned && let Some(node_id) = p.node {
             self.remove_from_node(id, node_id);

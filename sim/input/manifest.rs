@@ -25,6 +25,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const ANNOTATION_RUN_DURATION: &str = "kubesim.io/run-duration";
 /// Annotation giving a pod's start-up latency in the simulation (a Go duration).
 pub const ANNOTATION_STARTUP_LATENCY: &str = "kubesim.io/startup-latency";
+/// Pod annotation: probability in `[0, 1]` that a container run crashes (kubelet model).
+pub const ANNOTATION_FAILURE_PROBABILITY: &str = "kubesim.io/failure-probability";
 /// Seconds of the tolerations DefaultTolerationSeconds adds.
 pub const DEFAULT_TOLERATION_SECONDS: i64 = 300;
 /// Pods a node may hold when its manifest lists no `pods` capacity (the kubelet default).
@@ -549,7 +551,18 @@ fn run_model_from_annotations(ann: &BTreeMap<String, String>) -> Result<RunModel
                 .map_err(|e| format!("annotation {key}: {e}")),
         }
     };
-    Ok(RunModel { startup_latency: get(ANNOTATION_STARTUP_LATENCY)?, run_duration: get(ANNOTATION_RUN_DURATION)? })
+    let failure_probability = match ann.get(ANNOTATION_FAILURE_PROBABILITY) {
+        None => None,
+        Some(v) => match v.trim().parse::<f64>() {
+            Ok(p) if (0.0..=1.0).contains(&p) => Some(p),
+            _ => return Err(format!("annotation {ANNOTATION_FAILURE_PROBABILITY}: expected a number in [0, 1], got {v:?}")),
+        },
+    };
+    Ok(RunModel {
+        startup_latency: get(ANNOTATION_STARTUP_LATENCY)?,
+        run_duration: get(ANNOTATION_RUN_DURATION)?,
+        failure_probability,
+    })
 }
 
 /// Adds the tolerations of the DefaultTolerationSeconds admission plugin when the pod has none
