@@ -104,6 +104,76 @@ pub struct PdbStatus {
     pub disruptions_allowed: i64,
 }
 
+/// `spec` of a PodDisruptionBudget manifest.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PdbSpecManifest {
+    /// `minAvailable` (integer or percent string).
+    #[serde(default)]
+    pub min_available: Option<serde_json::Value>,
+    /// `maxUnavailable` (integer or percent string).
+    #[serde(default)]
+    pub max_unavailable: Option<serde_json::Value>,
+    /// `selector`.
+    #[serde(default)]
+    pub selector: Option<LabelSelector>,
+    /// `unhealthyPodEvictionPolicy` (`IfHealthyBudget`, the default, or `AlwaysAllow`).
+    #[serde(default)]
+    pub unhealthy_pod_eviction_policy: Option<String>,
+}
+
+/// A PodDisruptionBudget manifest (policy/v1).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PdbManifest {
+    /// `apiVersion`.
+    #[serde(default)]
+    pub api_version: String,
+    /// `kind`.
+    #[serde(default)]
+    pub kind: String,
+    /// `metadata`.
+    #[serde(default)]
+    pub metadata: crate::input::manifest::ObjectMeta,
+    /// `spec`.
+    #[serde(default)]
+    pub spec: PdbSpecManifest,
+}
+
+/// Converts and validates a manifest (as the API server: not both `minAvailable` and
+/// `maxUnavailable`; a valid selector).
+pub fn pdb_from_manifest(m: &PdbManifest) -> Result<Pdb, String> {
+    if m.metadata.name.is_empty() {
+        return Err("metadata.name is required".into());
+    }
+    let parse = |v: &Option<serde_json::Value>, f: &str| -> Result<Option<IntOrPercent>, String> {
+        v.as_ref().map(|x| IntOrPercent::parse(x).map_err(|e| format!("spec.{f}: {e}"))).transpose()
+    };
+    let min_available = parse(&m.spec.min_available, "minAvailable")?;
+    let max_unavailable = parse(&m.spec.max_unavailable, "maxUnavailable")?;
+    if min_available.is_some() && max_unavailable.is_some() {
+        return Err("spec: minAvailable and maxUnavailable cannot both be set".into());
+    }
+    if let Some(s) = &m.spec.selector {
+        s.validate().map_err(|e| format!("spec.selector: {e}"))?;
+    }
+    match m.spec.unhealthy_pod_eviction_policy.as_deref() {
+        None | Some("IfHealthyBudget") => {}
+        Some(other) => {
+            return Err(format!(
+                "spec.unhealthyPodEvictionPolicy {other:?} is not supported (only IfHealthyBudget, the default)"
+            ));
+        }
+    }
+    Ok(Pdb {
+        name: m.metadata.name.clone(),
+        namespace: m.metadata.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "default".into()),
+        selector: m.spec.selector.clone(),
+        min_available,
+        max_unavailable,
+    })
+}
+
 /// Whether a pod counts as healthy for budgets: Ready and not being deleted.
 pub fn is_healthy(p: &PodState) -> bool {
     p.phase == PodPhase::Running && !p.terminating && p.ready

@@ -319,10 +319,12 @@ pub struct ManifestSet {
     pub generated_names: u64,
     /// `Kind: field.path` of every field present but not modelled.
     pub ignored: BTreeSet<String>,
+    /// PodDisruptionBudgets, in file order.
+    pub pdbs: Vec<crate::controllers::disruption::Pdb>,
 }
 
 /// The kinds this loader understands.
-pub const SUPPORTED_KINDS: &[&str] = &["Node", "Pod", "PriorityClass", "Namespace"];
+pub const SUPPORTED_KINDS: &[&str] = &["Node", "Pod", "PriorityClass", "Namespace", "PodDisruptionBudget"];
 
 /// A Namespace manifest.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -406,6 +408,15 @@ impl ManifestSet {
                     labels.insert("kubernetes.io/metadata.name".into(), name.clone());
                     self.namespaces.insert(name, labels);
                 }
+                "PodDisruptionBudget" => {
+                    let mut p = parse_document::<crate::controllers::disruption::PdbManifest>(&doc, file)?;
+                    self.generate_name(&mut p.value.metadata);
+                    self.note_ignored("PodDisruptionBudget", &p.ignored);
+                    let pdb = crate::controllers::disruption::pdb_from_manifest(&p.value).map_err(|m| {
+                        InputError::at(file, kind_line, kind_col, "", format!("PodDisruptionBudget: {m}"))
+                    })?;
+                    self.pdbs.push(pdb);
+                }
                 "" => {
                     return Err(InputError::at(file, kind_line, kind_col, "kind", "the document has no `kind`"));
                 }
@@ -416,7 +427,7 @@ impl ManifestSet {
                         kind_col,
                         "kind",
                         format!(
-                            "kind {other:?} is not supported here (supported: Node, Pod, PriorityClass, Namespace)"
+                            "kind {other:?} is not supported here (supported: Node, Pod, PriorityClass, Namespace, PodDisruptionBudget)"
                         ),
                     ));
                 }
