@@ -77,7 +77,7 @@ fn a_crashed_nodes_pods_are_evicted_after_the_grace_period_plus_their_toleration
     assert_eq!(times(&ev, "node_ready", "n-0"), vec![600.0]);
     assert_eq!(times(&ev, "pod_restarted", "default/forever"), vec![601.0]);
     let forever = r.cluster.pods().iter().find(|p| p.pod.name == "forever").unwrap();
-    assert_eq!((forever.restarts, forever.ready), (1, true));
+    assert_eq!((forever.restarts, forever.ready_since.is_some()), (1, true));
     assert_eq!(r.summary.counts.evicted, 2);
 }
 
@@ -166,7 +166,7 @@ fn crashing_containers_back_off_from_10s_doubling_to_5_minutes() {
         .collect();
     assert_eq!(backoffs[..7], [10, 20, 40, 80, 160, 300, 300]);
     let crashy = r.cluster.pods().iter().find(|p| p.pod.name == "crashy").unwrap();
-    assert_eq!(crashy.restarts as usize, backoffs.len() - 1 + usize::from(crashy.ready));
+    assert_eq!(crashy.restarts as usize, backoffs.len() - 1 + usize::from(crashy.ready_since.is_some()));
     let csv = std::fs::read_to_string(out.path().join("pods.csv")).unwrap();
     assert!(csv.lines().any(|l| l.starts_with("crashy,") && l.ends_with(&format!(",{}", crashy.restarts))), "{csv}");
 }

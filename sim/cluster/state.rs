@@ -104,6 +104,8 @@ pub struct PodState {
     pub started: Option<SimTime>,
     /// Time it reached a terminal phase.
     pub finished: Option<SimTime>,
+    /// Since when it is Ready (`None`: not Ready). Cleared when it stops running.
+    pub ready_since: Option<SimTime>,
     /// Scheduling cycles run for it.
     pub scheduling_attempts: u32,
     /// Times it was preempted.
@@ -118,8 +120,6 @@ pub struct PodState {
     pub terminating: bool,
     /// Temporarily taken off its node by a preemption dry run (never set between events).
     pub detached: bool,
-    /// Ready condition: Running with its containers up (false while crashed or its node is lost).
-    pub ready: bool,
 }
 
 impl PodState {
@@ -325,6 +325,7 @@ impl ClusterState {
             scheduled: None,
             started: None,
             finished: None,
+            ready_since: None,
             scheduling_attempts: 0,
             preemptions: 0,
             evictions: 0,
@@ -332,7 +333,6 @@ impl ClusterState {
             epoch: 0,
             terminating: false,
             detached: false,
-            ready: false,
         });
         Ok(id)
     }
@@ -442,7 +442,6 @@ impl ClusterState {
         p.phase = PodPhase::Running;
         p.started = Some(now);
         p.epoch += 1;
-        p.ready = true;
     }
 
     /// Invalidates a pod's pending timers (container crash, node loss); returns the new epoch.
@@ -452,9 +451,9 @@ impl ClusterState {
         p.epoch
     }
 
-    /// Sets a pod's Ready condition.
-    pub fn set_ready(&mut self, id: PodId, ready: bool) {
-        self.pods[id.0 as usize].ready = ready;
+    /// Clears a pod's Ready condition (container crashed, node lost).
+    pub fn set_not_ready(&mut self, id: PodId) {
+        self.pods[id.0 as usize].ready_since = None;
     }
 
     /// Counts one container restart.
@@ -482,6 +481,22 @@ impl ClusterState {
         self.pdbs[i].1 = status;
     }
 
+    /// Marks a running pod Ready (its readiness delay is over); the epoch is unchanged so that the
+    /// pod's completion timer stays valid.
+    pub fn mark_ready(&mut self, id: PodId, now: SimTime) {
+        let p = &mut self.pods[id.0 as usize];
+        if p.phase == PodPhase::Running && !p.terminating && p.ready_since.is_none() {
+            p.ready_since = Some(now);
+        }
+    }
+
+    /// Marks a pod as being deleted (graceful deletion): a terminating pod is not Ready.
+    pub fn mark_deleting(&mut self, id: PodId) {
+        let p = &mut self.pods[id.0 as usize];
+        p.terminating = true;
+        p.ready_since = None;
+    }
+
     /// Moves a pod to a terminal phase, releasing its node's resources if it held any.
     pub fn terminate(&mut self, id: PodId, phase: PodPhase, now: SimTime) {
         debug_assert!(phase.is_terminal());
@@ -494,8 +509,8 @@ impl ClusterState {
         self.phase_counts[phase as usize] += 1;
         p.phase = phase;
         p.finished = Some(now);
+        p.ready_since = None;
         p.epoch += 1;
-        p.ready = false;
         self.pod_by_key.remove(&(p.pod.namespace.clone(), p.pod.name.clone()));
         if was_assigned && let Some(node_id) = p.node {
             self.remove_from_node(id, node_id);

@@ -176,7 +176,7 @@ pub fn pdb_from_manifest(m: &PdbManifest) -> Result<Pdb, String> {
 
 /// Whether a pod counts as healthy for budgets: Ready and not being deleted.
 pub fn is_healthy(p: &PodState) -> bool {
-    p.phase == PodPhase::Running && !p.terminating && p.ready
+    p.phase == PodPhase::Running && !p.terminating && p.ready_since.is_some()
 }
 
 /// The status of `pdb` given its (live) pods and a lookup of each controller's desired scale.
@@ -222,6 +222,22 @@ pub fn live_pod_scale(cluster: &ClusterState, owner: &OwnerRef) -> Option<i64> {
             .filter(|p| !p.phase.is_terminal() && p.pod.owner.as_ref() == Some(owner))
             .count() as i64,
     )
+}
+
+/// The desired scale of the controller `uid` as upstream's `getExpectedScale` finds it: a
+/// ReplicaSet owned by a Deployment counts the Deployment's replicas; Deployments, ReplicaSets and
+/// StatefulSets their `spec.replicas`; other kinds (Job, DaemonSet) have no scale (`None`).
+pub fn workload_scale(store: &crate::controllers::WorkloadStore, uid: u64) -> Option<i64> {
+    use crate::controllers::Workload as W;
+    match store.by_uid(uid)? {
+        W::ReplicaSet(rs) => match &rs.meta.owner {
+            Some(o) if o.kind == crate::controllers::Kind::Deployment => workload_scale(store, o.uid),
+            _ => Some(i64::from(rs.spec.replicas)),
+        },
+        W::Deployment(d) => Some(i64::from(d.spec.replicas)),
+        W::StatefulSet(s) => Some(i64::from(s.spec.replicas)),
+        _ => None,
+    }
 }
 
 /// Live pods covered by `pdb`.
@@ -275,7 +291,7 @@ pub fn eviction_allowed(cluster: &ClusterState, pod: PodId) -> Result<(), Evicti
     match matching.as_slice() {
         [] => Ok(()),
         [(b, s)] => {
-            if !p.ready && s.current_healthy >= s.desired_healthy && s.desired_healthy > 0 {
+            if p.ready_since.is_none() && s.current_healthy >= s.desired_healthy && s.desired_healthy > 0 {
                 return Ok(());
             }
             if s.disruptions_allowed <= 0 {
@@ -327,7 +343,7 @@ mod tests {
         let id = c.add_pod(pod, SimTime::ZERO).unwrap();
         let mut s = c.pod(id).clone();
         s.phase = PodPhase::Running;
-        s.ready = ready;
+        s.ready_since = ready.then_some(SimTime::ZERO);
         s.terminating = terminating;
         s
     }

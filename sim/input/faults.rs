@@ -63,6 +63,22 @@ pub enum FaultAction {
     Heal(Vec<String>),
 }
 
+impl FaultAction {
+    /// The action's name in outputs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FaultAction::CrashPod { .. } => "crashPod",
+            FaultAction::Cordon(_) => "cordon",
+            FaultAction::Uncordon(_) => "uncordon",
+            FaultAction::Drain(_) => "drain",
+            FaultAction::FailZone(..) => "failZone",
+            FaultAction::RecoverZone(..) => "recoverZone",
+            FaultAction::Partition(_) => "partition",
+            FaultAction::Heal(_) => "heal",
+        }
+    }
+}
+
 /// Resolves a node set against the scenario's nodes; every named node must exist and a zone
 /// must hold at least one node.
 pub fn resolve_node_set(spec: &NodeSetSpec, nodes: &[(Node, bool)]) -> Result<Vec<String>, String> {

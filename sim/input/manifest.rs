@@ -27,6 +27,8 @@ pub const ANNOTATION_RUN_DURATION: &str = "kubesim.io/run-duration";
 pub const ANNOTATION_STARTUP_LATENCY: &str = "kubesim.io/startup-latency";
 /// Pod annotation: probability in `[0, 1]` that a container run crashes (kubelet model).
 pub const ANNOTATION_FAILURE_PROBABILITY: &str = "kubesim.io/failure-probability";
+/// Annotation giving a pod's readiness delay (Running to Ready) in the simulation (a Go duration).
+pub const ANNOTATION_READINESS_DELAY: &str = "kubesim.io/readiness-delay";
 /// Seconds of the tolerations DefaultTolerationSeconds adds.
 pub const DEFAULT_TOLERATION_SECONDS: i64 = 300;
 /// Pods a node may hold when its manifest lists no `pods` capacity (the kubelet default).
@@ -321,10 +323,25 @@ pub struct ManifestSet {
     pub ignored: BTreeSet<String>,
     /// PodDisruptionBudgets, in file order.
     pub pdbs: Vec<crate::controllers::disruption::Pdb>,
+    /// Workload objects (Deployment, ReplicaSet, Job, CronJob, DaemonSet, StatefulSet), parsed
+    /// and converted later by [`crate::input::workloads::convert`].
+    pub workloads: Vec<crate::input::workloads::PendingWorkload>,
 }
 
 /// The kinds this loader understands.
-pub const SUPPORTED_KINDS: &[&str] = &["Node", "Pod", "PriorityClass", "Namespace", "PodDisruptionBudget"];
+pub const SUPPORTED_KINDS: &[&str] = &[
+    "Node",
+    "Pod",
+    "PriorityClass",
+    "Namespace",
+    "Deployment",
+    "ReplicaSet",
+    "Job",
+    "CronJob",
+    "DaemonSet",
+    "StatefulSet",
+    "PodDisruptionBudget",
+];
 
 /// A Namespace manifest.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -417,6 +434,9 @@ impl ManifestSet {
                     })?;
                     self.pdbs.push(pdb);
                 }
+                k if crate::input::workloads::WORKLOAD_KINDS.contains(&k) => {
+                    crate::input::workloads::add_document(self, &doc, file)?;
+                }
                 "" => {
                     return Err(InputError::at(file, kind_line, kind_col, "kind", "the document has no `kind`"));
                 }
@@ -426,9 +446,7 @@ impl ManifestSet {
                         kind_line,
                         kind_col,
                         "kind",
-                        format!(
-                            "kind {other:?} is not supported here (supported: Node, Pod, PriorityClass, Namespace, PodDisruptionBudget)"
-                        ),
+                        format!("kind {other:?} is not supported here (supported: {})", SUPPORTED_KINDS.join(", ")),
                     ));
                 }
             }
@@ -573,6 +591,7 @@ fn run_model_from_annotations(ann: &BTreeMap<String, String>) -> Result<RunModel
         startup_latency: get(ANNOTATION_STARTUP_LATENCY)?,
         run_duration: get(ANNOTATION_RUN_DURATION)?,
         failure_probability,
+        readiness_delay: get(ANNOTATION_READINESS_DELAY)?,
     })
 }
 
@@ -640,11 +659,12 @@ pub fn pod_from_manifest(m: &PodManifest, set: &ManifestSet) -> Result<Pod, Stri
         .iter()
         .find(|o| o.controller == Some(true))
         .or_else(|| m.metadata.owner_references.first())
-        .map(|o| OwnerRef { kind: o.kind.clone(), name: o.name.clone() });
+        .map(|o| OwnerRef { kind: o.kind.clone(), name: o.name.clone(), uid: 0 });
     let mut pod = Pod {
         name: m.metadata.name.clone(),
         namespace: m.metadata.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "default".into()),
         labels: m.metadata.labels.clone(),
+        annotations: m.metadata.annotations.clone(),
         owner,
         priority,
         priority_class_name: m.spec.priority_class_name.clone(),

@@ -6,4 +6,5 @@ pub mod faults;
 pub mod go_duration;
 pub mod manifest;
 pub mod scenario;
+pub mod workloads;
 pub mod yaml;

@@ -9,7 +9,12 @@
 //! **Simplifications (documented):** one crash model per pod (not per container); a crashing run
 //! crashes at a uniformly drawn point of its run duration (services: of the first 10 minutes); a
 //! container restarted after a crash starts at once after its back-off (the image is present);
-//! a run that completes ends the pod whatever its `restartPolicy` (as for batch pods).
+//! a run that completes ends the pod whatever its `restartPolicy` (as for batch pods); no
+//! readiness probes.
+//!
+//! A running pod becomes Ready after its readiness delay (pod annotation
+//! `kubesim.io/readiness-delay`, else `kubelet.readinessDelay`, else at once); it is available to
+//! its controller once Ready for the workload's `minReadySeconds`.
 
 use crate::cluster::PodId;
 use crate::engine::rng::SimRng;
@@ -64,18 +69,40 @@ pub struct Kubelet {
     default_startup_latency: DurationDist,
     default_failure_probability: f64,
     crash: BTreeMap<PodId, CrashState>,
+    default_readiness_delay: Option<DurationDist>,
 }
 
 impl Kubelet {
     /// A kubelet drawing from `rng`, with the scenario's default start-up latency.
     pub fn new(rng: SimRng, default_startup_latency: DurationDist) -> Self {
-        Kubelet { rng, default_startup_latency, default_failure_probability: 0.0, crash: BTreeMap::new() }
+        Kubelet {
+            rng,
+            default_startup_latency,
+            default_failure_probability: 0.0,
+            crash: BTreeMap::new(),
+            default_readiness_delay: None,
+        }
     }
 
     /// Sets the failure probability of pods that set none (scenario `kubelet.failureProbability`).
     pub fn with_failure_probability(mut self, p: f64) -> Self {
         self.default_failure_probability = p;
         self
+    }
+
+    /// Sets the default readiness delay (Running to Ready) for pods that set none.
+    pub fn with_readiness_delay(mut self, delay: Option<DurationDist>) -> Self {
+        self.default_readiness_delay = delay;
+        self
+    }
+
+    /// Time from Running to Ready for `pod` (zero when neither the pod nor the scenario sets one;
+    /// no random draw then, so scenarios without readiness delays keep their random streams).
+    pub fn readiness_delay(&mut self, pod: &Pod) -> SimDuration {
+        match pod.run.readiness_delay.as_ref().or(self.default_readiness_delay.as_ref()) {
+            Some(d) => d.sample(&mut self.rng),
+            None => SimDuration::ZERO,
+        }
     }
 
     /// Time from binding to Running for `pod`.
@@ -136,6 +163,17 @@ mod tests {
         let pod = make_pod("p", &[]);
         assert_eq!(k.startup_latency(&pod), SimDuration::from_secs(2));
         assert_eq!(k.run_duration(&pod), None, "services run until stopped");
+    }
+
+    #[test]
+    fn readiness_delay_comes_from_the_pod_then_the_default_then_zero() {
+        let mut k = Kubelet::new(stream(1, "kubelet"), DurationDist::Constant(GoDuration(0)));
+        let mut pod = make_pod("p", &[]);
+        assert_eq!(k.readiness_delay(&pod), SimDuration::ZERO);
+        let mut k = k.with_readiness_delay(Some(DurationDist::Constant(GoDuration(3_000_000))));
+        assert_eq!(k.readiness_delay(&pod), SimDuration::from_secs(3));
+        pod.run.readiness_delay = Some(DurationDist::Constant(GoDuration(7_000_000)));
+        assert_eq!(k.readiness_delay(&pod), SimDuration::from_secs(7));
     }
 
     #[test]

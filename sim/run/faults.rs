@@ -86,7 +86,7 @@ pub struct FaultState {
     tainting_at: Option<SimTime>,
     taint_generation: Vec<u32>,
     /// Why each terminating pod is being deleted (log reason).
-    termination_reason: BTreeMap<PodId, &'static str>,
+    termination_reason: BTreeMap<PodId, String>,
     /// Pods bound to a node whose kubelet was away: they start when it is back.
     deferred_start: BTreeSet<PodId>,
     /// Pods whose container is down (crash back-off or lost node).
@@ -223,12 +223,12 @@ impl Simulation<'_> {
                     return Ok(());
                 }
                 self.cluster.note_restart(pod);
-                self.cluster.set_ready(pod, true);
                 self.faults.containers_down.remove(&pod);
                 let key = json_str(&self.cluster.pod(pod).pod.key());
                 let n = self.cluster.pod(pod).restarts;
                 self.log("pod_restarted", &format!(",\"pod\":{key},\"restarts\":{n}"))?;
                 self.after_start(pod);
+                self.pod_changed(pod);
                 Ok(())
             }
             FaultEvent::DrainRetry { node } => self.drain_pass(node),
@@ -362,6 +362,7 @@ impl Simulation<'_> {
         self.cluster.node_mut(id).node.unschedulable = on;
         let name = json_str(&self.cluster.node(id).node.name);
         self.log(if on { "node_cordoned" } else { "node_uncordoned" }, &format!(",\"node\":{name}"))?;
+        self.nodes_changed();
         if !on {
             self.faults.draining.remove(&id);
             self.node_update_moves_pods();
@@ -408,7 +409,11 @@ impl Simulation<'_> {
     /// Refreshes every PodDisruptionBudget's status from the cluster.
     pub(super) fn refresh_pdbs(&mut self) {
         if !self.cluster.pdbs().is_empty() {
-            disruption::refresh(&mut self.cluster, &disruption::live_pod_scale);
+            let store = &self.workloads;
+            let scale = |cluster: &crate::cluster::ClusterState, o: &crate::model::pod::OwnerRef| {
+                if o.uid == 0 { disruption::live_pod_scale(cluster, o) } else { disruption::workload_scale(store, o.uid) }
+            };
+            disruption::refresh(&mut self.cluster, &scale);
         }
     }
 
@@ -437,22 +442,22 @@ impl Simulation<'_> {
 
     /// Graceful deletion: the pod is Terminating and keeps its resources until its grace period
     /// has run on a reachable kubelet (an unbound pod goes at once).
-    pub(super) fn begin_termination(&mut self, pod: PodId, reason: &'static str) -> Result<(), RunError> {
+    pub(super) fn begin_termination(&mut self, pod: PodId, reason: &str) -> Result<(), RunError> {
         let p = self.cluster.pod(pod);
         if p.phase.is_terminal() || p.terminating {
             return Ok(());
         }
         let Some(node) = p.node.filter(|_| p.is_assigned()) else {
-            return self.end_pod(pod, PodPhase::Deleted, "pod_deleted", &format!(",\"reason\":\"{reason}\""));
+            return self.end_pod(pod, PodPhase::Deleted, "pod_deleted", &format!(",\"reason\":{}", json_str(reason)));
         };
-        self.cluster.mark_terminating(pod);
-        self.cluster.set_ready(pod, false);
-        self.faults.termination_reason.insert(pod, reason);
+        self.cluster.mark_deleting(pod);
+        self.faults.termination_reason.insert(pod, reason.to_string());
         let key = json_str(&self.cluster.pod(pod).pod.key());
-        self.log("pod_terminating", &format!(",\"pod\":{key},\"reason\":\"{reason}\""))?;
+        self.log("pod_terminating", &format!(",\"pod\":{key},\"reason\":{}", json_str(reason)))?;
         if self.kubelet_status(node) == KubeletStatus::Up {
             self.schedule_termination(pod);
         }
+        self.pod_changed(pod);
         Ok(())
     }
 
@@ -467,7 +472,7 @@ impl Simulation<'_> {
     /// The phase, log kind and reason with which a terminating pod ends.
     pub(super) fn termination_outcome(&mut self, pod: PodId) -> (PodPhase, &'static str, String) {
         match self.faults.termination_reason.remove(&pod) {
-            Some(r) => (PodPhase::Deleted, "pod_deleted", format!(",\"reason\":\"{r}\"")),
+            Some(r) => (PodPhase::Deleted, "pod_deleted", format!(",\"reason\":{}", json_str(&r))),
             None => (PodPhase::Failed, "pod_failed", ",\"reason\":\"Preempted\"".into()),
         }
     }
@@ -489,11 +494,13 @@ impl Simulation<'_> {
         }
     }
 
-    /// After a container (re)start: schedules its completion or crash.
+    /// After a container (re)start: schedules its readiness and its completion or crash.
     pub(super) fn after_start(&mut self, pod: PodId) {
         let now = self.queue.now();
         let outcome = self.kubelet.start_run(pod, &self.cluster.pod(pod).pod, now);
         let epoch = self.cluster.pod(pod).epoch;
+        let ready_after = self.kubelet.readiness_delay(&self.cluster.pod(pod).pod);
+        self.push(now + ready_after, Event::PodReady { pod, epoch });
         match outcome {
             RunOutcome::Forever => {}
             RunOutcome::Completes(d) => self.push(now + d, Event::PodCompleted { pod, epoch }),
@@ -524,8 +531,9 @@ impl Simulation<'_> {
         }
         let backoff = self.kubelet.on_crash(pod, now);
         let epoch = self.cluster.bump_epoch(pod);
-        self.cluster.set_ready(pod, false);
+        self.cluster.set_not_ready(pod);
         self.faults.containers_down.insert(pod);
+        self.pod_changed(pod);
         let key = json_str(&self.cluster.pod(pod).pod.key());
         self.log(
             "container_crashed",
@@ -552,6 +560,12 @@ impl Simulation<'_> {
             self.cluster.node_mut(id).failures += 1;
             self.metrics.node_after(&self.cluster, id);
             self.log("node_failed", &format!(",\"node\":{}", json_str(&name)))?;
+            if let Some(m) = &mut self.workload_metrics
+                && now > SimTime::ZERO
+            {
+                m.disruption(now, format!("node_failure:{name}"));
+                self.workloads_changed = true;
+            }
             for p in self.cluster.node(id).pods.clone() {
                 // Nothing runs on a crashed node: every timer of its pods is void.
                 self.cluster.bump_epoch(p);
@@ -561,6 +575,10 @@ impl Simulation<'_> {
             }
         } else {
             self.log("node_partitioned", &format!(",\"node\":{}", json_str(&name)))?;
+            if let Some(m) = &mut self.workload_metrics {
+                m.disruption(now, format!("partition:{name}"));
+                self.workloads_changed = true;
+            }
         }
         self.arm_monitor();
         Ok(())
@@ -644,9 +662,15 @@ impl Simulation<'_> {
                             && st.phase == PodPhase::Running
                             && !st.terminating
                             && !self.faults.containers_down.contains(&p);
-                        self.cluster.set_ready(p, up);
+                        if up {
+                            self.cluster.mark_ready(p, now);
+                        } else {
+                            self.cluster.set_not_ready(p);
+                        }
+                        self.pod_changed(p);
                     }
                     self.log(if ready { "node_ready" } else { "node_not_ready" }, &format!(",\"node\":{name}"))?;
+                    self.nodes_changed();
                     if ready {
                         self.node_update_moves_pods();
                     }
@@ -664,6 +688,7 @@ impl Simulation<'_> {
                     for p in self.cluster.node(node).pods.clone() {
                         self.process_pod_on_tainted_node(p, node)?;
                     }
+                    self.nodes_changed();
                 }
                 LifecycleAction::Untaint(node) => {
                     self.cluster
@@ -675,6 +700,7 @@ impl Simulation<'_> {
                     let name = json_str(&self.cluster.node(node).node.name);
                     self.log("node_untainted", &format!(",\"node\":{name},\"taint\":\"{TAINT_UNREACHABLE}:NoExecute\""))?;
                     self.node_update_moves_pods();
+                    self.nodes_changed();
                 }
                 LifecycleAction::ZoneState { zone, state } => {
                     let zone = zone.replace(":\u{0}:", "/");
