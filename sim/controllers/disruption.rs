@@ -338,7 +338,7 @@ mod tests {
     fn pod_state(name: &str, owner: Option<&str>, ready: bool, terminating: bool) -> PodState {
         let mut pod = make_pod(name, &[]);
         pod.labels = Labels::from([("app".to_string(), "web".to_string())]);
-        pod.owner = owner.map(|o| OwnerRef { kind: "ReplicaSet".into(), name: o.into() });
+        pod.owner = owner.map(|o| OwnerRef { kind: "ReplicaSet".into(), name: o.into(), uid: 0 });
         let mut c = ClusterState::new();
         let id = c.add_pod(pod, SimTime::ZERO).unwrap();
         let mut s = c.pod(id).clone();
