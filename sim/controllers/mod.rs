@@ -32,6 +32,7 @@ pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;
 pub mod disruption;
+pub mod hpa;
 pub mod job;
 pub mod node_lifecycle;
 pub mod replicaset;
