@@ -447,4 +447,109 @@ mod tests {
         assert_eq!((t, n), (Some(SimTime(30 * 60 * 1_000_000)), 3));
         assert_eq!(most_recent_schedule_time(&s, SimTime::ZERO, SimTime(5 * 60 * 1_000_000)), (None, 0));
     }
+
+    fn cron(schedule: &str, policy: ConcurrencyPolicy) -> CronJob {
+        let mut template = crate::scheduler::testing::make_pod("t", &[("cpu", 10)]);
+        template.restart_policy = crate::model::pod::RestartPolicy::Never;
+        CronJob {
+            meta: Meta { name: "nightly".into(), namespace: "default".into(), ..Default::default() },
+            spec: CronJobSpec {
+                schedule: Schedule::parse(schedule).unwrap(),
+                schedule_text: schedule.into(),
+                concurrency_policy: policy,
+                starting_deadline_seconds: None,
+                successful_jobs_history_limit: 3,
+                failed_jobs_history_limit: 1,
+                suspend: false,
+                job_labels: Default::default(),
+                job_template: JobSpec {
+                    parallelism: 1,
+                    completions: Some(1),
+                    backoff_limit: 6,
+                    active_deadline_seconds: None,
+                    completion_mode: Default::default(),
+                    suspend: false,
+                    ttl_seconds_after_finished: None,
+                    template,
+                },
+            },
+            status: Default::default(),
+        }
+    }
+
+    fn jobs_created(acts: &[Action]) -> Vec<String> {
+        acts.iter()
+            .filter_map(|a| match a {
+                Action::Create(w) => Some(w.meta().name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_job_is_created_at_each_schedule_time_and_the_next_sync_is_100ms_after_the_next_one() {
+        let mut f = crate::controllers::testing::Fixture::new(1);
+        let uid = f.add(Workload::CronJob(cron("*/10 * * * *", ConcurrencyPolicy::Allow)));
+        let Some(Workload::CronJob(c)) = f.store.by_uid(uid).cloned() else { panic!() };
+        let acts = sync(&f.ctx(), &c);
+        assert!(jobs_created(&acts).is_empty());
+        assert!(acts.contains(&Action::RequeueAfter(SimDuration::from_secs(600) + NEXT_SCHEDULE_DELTA)));
+        f.now = SimTime(600_100_000);
+        let acts = sync(&f.ctx(), &c);
+        assert_eq!(jobs_created(&acts), vec!["nightly-10"], "named after the schedule time in minutes");
+    }
+
+    #[test]
+    fn forbid_skips_while_a_job_is_active_and_replace_deletes_it() {
+        for (policy, want_create, want_delete) in
+            [(ConcurrencyPolicy::Forbid, 0, 0), (ConcurrencyPolicy::Replace, 1, 1), (ConcurrencyPolicy::Allow, 1, 0)]
+        {
+            let mut f = crate::controllers::testing::Fixture::new(1);
+            let uid = f.add(Workload::CronJob(cron("*/10 * * * *", policy)));
+            let Some(Workload::CronJob(mut c)) = f.store.by_uid(uid).cloned() else { panic!() };
+            let running = new_job(&c, SimTime(600_000_000));
+            f.add(Workload::Job(running));
+            c.status.last_schedule_time = Some(SimTime(600_000_000));
+            f.now = SimTime(1_200_000_000);
+            let acts = sync(&f.ctx(), &c);
+            let deletes = acts.iter().filter(|a| matches!(a, Action::Delete(_))).count();
+            assert_eq!((jobs_created(&acts).len(), deletes), (want_create, want_delete), "{policy:?}");
+        }
+    }
+
+    #[test]
+    fn a_run_missed_beyond_the_starting_deadline_is_skipped() {
+        let mut f = crate::controllers::testing::Fixture::new(1);
+        let mut c0 = cron("0 * * * *", ConcurrencyPolicy::Allow);
+        c0.spec.starting_deadline_seconds = Some(60);
+        let uid = f.add(Workload::CronJob(c0));
+        let Some(Workload::CronJob(c)) = f.store.by_uid(uid).cloned() else { panic!() };
+        f.now = SimTime(3_600_000_000 + 120_000_000);
+        assert!(jobs_created(&sync(&f.ctx(), &c)).is_empty(), "2 minutes late with a 60 s deadline");
+        f.now = SimTime(3_600_000_000 + 30_000_000);
+        assert_eq!(jobs_created(&sync(&f.ctx(), &c)).len(), 1);
+    }
+
+    #[test]
+    fn finished_jobs_beyond_the_history_limits_are_deleted_oldest_first() {
+        let mut f = crate::controllers::testing::Fixture::new(1);
+        let uid = f.add(Workload::CronJob(cron("0 * * * *", ConcurrencyPolicy::Allow)));
+        let Some(Workload::CronJob(c)) = f.store.by_uid(uid).cloned() else { panic!() };
+        for h in 1..=5u64 {
+            let mut j = new_job(&c, SimTime(h * 3_600_000_000));
+            j.status.start_time = Some(SimTime(h * 3_600_000_000));
+            j.status.completion_time = Some(SimTime(h * 3_600_000_000 + 1));
+            f.add(Workload::Job(j));
+        }
+        f.now = SimTime(5 * 3_600_000_000 + 10);
+        let acts = sync(&f.ctx(), &c);
+        let deleted: Vec<String> = acts
+            .iter()
+            .filter_map(|a| match a {
+                Action::Delete(k) => Some(k.name.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(deleted, vec!["nightly-60", "nightly-120"]);
+    }
 }

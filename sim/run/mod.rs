@@ -429,10 +429,11 @@ impl<'s> Simulation<'s> {
             event: event.to_string(),
             violation,
         })?;
-        for p in self.cluster.pods() {
-            let id = self.cluster.pod_id(&p.pod.namespace, &p.pod.name);
+        for (i, p) in self.cluster.pods().iter().enumerate() {
+            // By index, not by name: a StatefulSet reuses the names of its finished pods.
+            let id = PodId(i as u32);
             let live_unbound = p.phase == PodPhase::Pending && p.node.is_none();
-            let queued = id.is_some_and(|id| self.scheduler.queue.contains(id));
+            let queued = self.scheduler.queue.contains(id);
             let served = self.scheduler.profile_for(&p.pod.scheduler_name).is_some();
             if live_unbound != queued && p.pod.node_name.is_none() && served {
                 return Err(RunError::Invariant {

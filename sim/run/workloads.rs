@@ -142,9 +142,10 @@ impl<'s> Simulation<'s> {
     }
 
     /// Handles `Event::PodDeleted`: the grace period of a deleted pod is over.
-    pub(super) fn on_pod_deleted(&mut self, id: PodId, epoch: u32) -> Result<(), RunError> {
+    /// The epoch is not compared: a terminating pod may still start meanwhile (which bumps it).
+    pub(super) fn on_pod_deleted(&mut self, id: PodId, _epoch: u32) -> Result<(), RunError> {
         let p = self.cluster.pod(id);
-        if p.epoch != epoch || p.phase.is_terminal() {
+        if !p.terminating || p.phase.is_terminal() {
             return Ok(());
         }
         self.end_pod(id, PodPhase::Deleted, "pod_deleted", "")
