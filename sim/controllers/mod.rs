@@ -28,6 +28,7 @@
 //! never cut short); orphan pods matching a selector are not adopted; timestamps compared by the
 //! ReplicaSet ranking are truncated to whole seconds, as the API serialises them.
 
+pub mod cluster_autoscaler;
 pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;
