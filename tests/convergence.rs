@@ -70,16 +70,18 @@ fn render(c: &Case) -> (String, String) {
     let mut last = 0;
     for f in &c.faults {
         let (node, at, dur) = match f {
-            Fault::Crash { node, at_s, for_s } | Fault::Partition { node, at_s, for_s } | Fault::Drain { node, at_s, for_s } => {
-                (node % c.nodes, *at_s, *for_s)
-            }
+            Fault::Crash { node, at_s, for_s }
+            | Fault::Partition { node, at_s, for_s }
+            | Fault::Drain { node, at_s, for_s } => (node % c.nodes, *at_s, *for_s),
         };
         if used.len() + 2 >= c.nodes || !used.insert(node) {
             continue;
         }
         let (start, end) = match f {
             Fault::Crash { .. } => (format!("failNode: n-{node}"), format!("recoverNode: n-{node}")),
-            Fault::Partition { .. } => (format!("partition: {{nodes: [n-{node}]}}"), format!("heal: {{nodes: [n-{node}]}}")),
+            Fault::Partition { .. } => {
+                (format!("partition: {{nodes: [n-{node}]}}"), format!("heal: {{nodes: [n-{node}]}}"))
+            }
             Fault::Drain { .. } => (format!("drain: n-{node}"), format!("uncordon: n-{node}")),
         };
         let _ = write!(timeline, "- at: {at}s\n  {start}\n- at: {}s\n  {end}\n", at + dur);

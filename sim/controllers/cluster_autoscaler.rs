@@ -120,7 +120,11 @@ mod tests {
     fn expanders_choose_as_documented() {
         let options = [opt("big", 6, 6000, 16000), opt("small", 3, 3000, 4000), opt("mid", 6, 6000, 8000)];
         let mut first = |_: u64| 0;
-        assert_eq!(choose(Expander::LeastWaste, &options, &mut first), Some(1), "small and mid waste 25 %, big 62 %: the first of the tie");
+        assert_eq!(
+            choose(Expander::LeastWaste, &options, &mut first),
+            Some(1),
+            "small and mid waste 25 %, big 62 %: the first of the tie"
+        );
         assert_eq!(choose(Expander::MostPods, &options, &mut first), Some(0), "ties among the most pods: the draw");
         let mut last = |n: u64| n - 1;
         assert_eq!(choose(Expander::MostPods, &options, &mut last), Some(2));

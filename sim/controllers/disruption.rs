@@ -209,19 +209,18 @@ pub fn compute_status<'a>(
     if expected <= 0 || allowed <= 0 {
         allowed = 0;
     }
-    PdbStatus { expected_pods: expected, current_healthy: healthy, desired_healthy: desired, disruptions_allowed: allowed }
+    PdbStatus {
+        expected_pods: expected,
+        current_healthy: healthy,
+        desired_healthy: desired,
+        disruptions_allowed: allowed,
+    }
 }
 
 /// Default scale lookup: a controller's desired scale is the number of its live pods (used until
 /// workload controllers provide the real `spec.replicas`).
 pub fn live_pod_scale(cluster: &ClusterState, owner: &OwnerRef) -> Option<i64> {
-    Some(
-        cluster
-            .pods()
-            .iter()
-            .filter(|p| !p.phase.is_terminal() && p.pod.owner.as_ref() == Some(owner))
-            .count() as i64,
-    )
+    Some(cluster.pods().iter().filter(|p| !p.phase.is_terminal() && p.pod.owner.as_ref() == Some(owner)).count() as i64)
 }
 
 /// The desired scale of the controller `uid` as upstream's `getExpectedScale` finds it: a
@@ -273,7 +272,10 @@ impl std::fmt::Display for EvictionRefusal {
                 write!(f, "Cannot evict pod as it would violate the pod's disruption budget {p}")
             }
             EvictionRefusal::MultipleBudgets(p) => {
-                write!(f, "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support ({p})")
+                write!(
+                    f,
+                    "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support ({p})"
+                )
             }
         }
     }
@@ -299,9 +301,7 @@ pub fn eviction_allowed(cluster: &ClusterState, pod: PodId) -> Result<(), Evicti
             }
             Ok(())
         }
-        many => Err(EvictionRefusal::MultipleBudgets(
-            many.iter().map(|(b, _)| b.key()).collect::<Vec<_>>().join(", "),
-        )),
+        many => Err(EvictionRefusal::MultipleBudgets(many.iter().map(|(b, _)| b.key()).collect::<Vec<_>>().join(", "))),
     }
 }
 

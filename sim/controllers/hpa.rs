@@ -50,8 +50,7 @@ pub fn cpu_replicas(current: i32, target_utilization: i64, pods: &[PodSample], t
         let utilization = usage * 100 / req;
         utilization as f64 / target_utilization as f64
     };
-    let mut metrics: Vec<(i64, i64)> =
-        ready.iter().map(|p| (p.usage_millis.unwrap_or(0), p.request_millis)).collect();
+    let mut metrics: Vec<(i64, i64)> = ready.iter().map(|p| (p.usage_millis.unwrap_or(0), p.request_millis)).collect();
     if metrics.is_empty() {
         return None;
     }
@@ -150,6 +149,19 @@ impl Rules {
     }
 }
 
+/// The scaling bounds and behaviour of one HPA.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Behavior {
+    /// `minReplicas` (default 1).
+    pub min_replicas: i32,
+    /// `maxReplicas`.
+    pub max_replicas: i32,
+    /// `behavior.scaleUp`.
+    pub up: Rules,
+    /// `behavior.scaleDown`.
+    pub down: Rules,
+}
+
 /// The controller's memory of one HPA: recommendations and scale events.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HpaState {
@@ -167,16 +179,8 @@ fn change_in_period(events: &[(SimTime, i32)], now: SimTime, period_seconds: u32
 impl HpaState {
     /// `normalizeDesiredReplicasWithBehaviors`: stabilises `desired` (recording it) and applies the
     /// rate policies and `[min, max]`; records the resulting scale event. Returns the new replicas.
-    pub fn normalize(
-        &mut self,
-        now: SimTime,
-        current: i32,
-        desired: i32,
-        min: i32,
-        max: i32,
-        up: &Rules,
-        down: &Rules,
-    ) -> i32 {
+    pub fn normalize(&mut self, now: SimTime, current: i32, desired: i32, b: &Behavior) -> i32 {
+        let (min, max, up, down) = (b.min_replicas, b.max_replicas, &b.up, &b.down);
         // stabilizeRecommendationWithBehaviors
         // `timestamp.After(now - window)` / `Before`, without underflow near time zero.
         let (mut up_rec, mut down_rec) = (desired, desired);
@@ -232,7 +236,9 @@ impl HpaState {
             let proposed = match (p, up) {
                 (Policy::Pods { value, .. }, true) => start + value,
                 (Policy::Pods { value, .. }, false) => start - value,
-                (Policy::Percent { value, .. }, true) => (f64::from(start) * (1.0 + f64::from(*value) / 100.0)).ceil() as i32,
+                (Policy::Percent { value, .. }, true) => {
+                    (f64::from(start) * (1.0 + f64::from(*value) / 100.0)).ceil() as i32
+                }
                 (Policy::Percent { value, .. }, false) => (f64::from(start) * (1.0 - f64::from(*value) / 100.0)) as i32,
             };
             result = Some(match result {
@@ -249,6 +255,10 @@ impl HpaState {
 mod tests {
     use super::*;
 
+    fn bh(min: i32, max: i32, up: &Rules, down: &Rules) -> Behavior {
+        Behavior { min_replicas: min, max_replicas: max, up: up.clone(), down: down.clone() }
+    }
+
     fn pod(usage: Option<i64>, ready: bool) -> PodSample {
         PodSample { request_millis: 1000, usage_millis: usage, ready }
     }
@@ -262,9 +272,19 @@ mod tests {
             ("low load scales down", 4, vec![pod(Some(200), true); 4], Some(1)),
             // Missing metric on scale-down counts as 100 % of request: (200+200+1000)/3 → 46 % of
             // 80 % → ratio 0.575 → ceil(1.725) = 2.
-            ("missing pod counts as full on scale-down", 3, vec![pod(Some(200), true), pod(Some(200), true), pod(None, true)], Some(2)),
+            (
+                "missing pod counts as full on scale-down",
+                3,
+                vec![pod(Some(200), true), pod(Some(200), true), pod(None, true)],
+                Some(2),
+            ),
             // Missing on scale-up counts as 0: (1600+1600+0)/3 = 106 % → ratio 1.325 → ceil(3.975) = 4.
-            ("missing pod counts as zero on scale-up", 3, vec![pod(Some(1600), true), pod(Some(1600), true), pod(None, true)], Some(4)),
+            (
+                "missing pod counts as zero on scale-up",
+                3,
+                vec![pod(Some(1600), true), pod(Some(1600), true), pod(None, true)],
+                Some(4),
+            ),
             // Unready pods count as 0 on scale-up: (2000+0)/2 = 100 % → 1.25 → ceil(2.5) = 3.
             ("unready pods count as zero on scale-up", 2, vec![pod(Some(2000), true), pod(Some(2000), false)], Some(3)),
             // Direction flips after filling in: keep the count.
@@ -281,25 +301,25 @@ mod tests {
         let mut s = HpaState::default();
         let (up, down) = (Rules::default_up(), Rules::default_down());
         let t = |sec: u64| SimTime(sec * 1_000_000);
-        assert_eq!(s.normalize(t(0), 10, 10, 1, 20, &up, &down), 10);
+        assert_eq!(s.normalize(t(0), 10, 10, &bh(1, 20, &up, &down)), 10);
         // Load drops: the recommendation of 10 at t=0 holds the count for 300 s.
-        assert_eq!(s.normalize(t(15), 10, 3, 1, 20, &up, &down), 10);
-        assert_eq!(s.normalize(t(295), 10, 3, 1, 20, &up, &down), 10);
-        assert_eq!(s.normalize(t(301), 10, 3, 1, 20, &up, &down), 3);
+        assert_eq!(s.normalize(t(15), 10, 3, &bh(1, 20, &up, &down)), 10);
+        assert_eq!(s.normalize(t(295), 10, 3, &bh(1, 20, &up, &down)), 10);
+        assert_eq!(s.normalize(t(301), 10, 3, &bh(1, 20, &up, &down)), 3);
     }
 
     #[test]
     fn default_scale_up_allows_max_of_four_pods_or_double_per_15s() {
         let (up, down) = (Rules::default_up(), Rules::default_down());
         let mut s = HpaState::default();
-        assert_eq!(s.normalize(SimTime(0), 1, 50, 1, 100, &up, &down), 5, "1 + 4 pods beats 1 × 2");
+        assert_eq!(s.normalize(SimTime(0), 1, 50, &bh(1, 100, &up, &down)), 5, "1 + 4 pods beats 1 × 2");
         let mut s = HpaState::default();
-        assert_eq!(s.normalize(SimTime(0), 10, 50, 1, 100, &up, &down), 20, "10 × 2 beats 10 + 4");
+        assert_eq!(s.normalize(SimTime(0), 10, 50, &bh(1, 100, &up, &down)), 20, "10 × 2 beats 10 + 4");
         // Within the same 15 s period the budget is spent.
-        assert_eq!(s.normalize(SimTime(5_000_000), 20, 50, 1, 100, &up, &down), 20);
-        assert_eq!(s.normalize(SimTime(16_000_000), 20, 50, 1, 100, &up, &down), 40);
+        assert_eq!(s.normalize(SimTime(5_000_000), 20, 50, &bh(1, 100, &up, &down)), 20);
+        assert_eq!(s.normalize(SimTime(16_000_000), 20, 50, &bh(1, 100, &up, &down)), 40);
         let mut s = HpaState::default();
-        assert_eq!(s.normalize(SimTime(0), 10, 50, 1, 12, &up, &down), 12, "maxReplicas caps");
+        assert_eq!(s.normalize(SimTime(0), 10, 50, &bh(1, 12, &up, &down)), 12, "maxReplicas caps");
     }
 
     #[test]
@@ -307,12 +327,23 @@ mod tests {
         let up = Rules {
             window: SimDuration::ZERO,
             select: Select::Min,
-            policies: vec![Policy::Pods { value: 2, period_seconds: 60 }, Policy::Percent { value: 50, period_seconds: 60 }],
+            policies: vec![
+                Policy::Pods { value: 2, period_seconds: 60 },
+                Policy::Percent { value: 50, period_seconds: 60 },
+            ],
         };
         let mut s = HpaState::default();
-        assert_eq!(s.normalize(SimTime(0), 10, 30, 1, 100, &up, &Rules::default_down()), 12);
+        assert_eq!(s.normalize(SimTime(0), 10, 30, &bh(1, 100, &up, &Rules::default_down())), 12);
         let off = Rules { select: Select::Disabled, ..Rules::default_down() };
         let mut s = HpaState::default();
-        assert_eq!(s.normalize(SimTime(0), 10, 2, 1, 100, &Rules::default_up(), &Rules { window: SimDuration::ZERO, ..off }), 10);
+        assert_eq!(
+            s.normalize(
+                SimTime(0),
+                10,
+                2,
+                &bh(1, 100, &Rules::default_up(), &Rules { window: SimDuration::ZERO, ..off })
+            ),
+            10
+        );
     }
 }

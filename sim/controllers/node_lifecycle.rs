@@ -107,9 +107,7 @@ pub fn compute_zone_state(ready: u32, not_ready: u32, unhealthy_threshold: f64) 
 pub fn zone_eviction_rate(state: ZoneState, zone_size: usize, cfg: &NodeLifecycleConfig) -> f64 {
     match state {
         ZoneState::Normal | ZoneState::FullDisruption => cfg.eviction_rate,
-        ZoneState::PartialDisruption if zone_size > cfg.large_cluster_threshold as usize => {
-            cfg.secondary_eviction_rate
-        }
+        ZoneState::PartialDisruption if zone_size > cfg.large_cluster_threshold as usize => cfg.secondary_eviction_rate,
         ZoneState::PartialDisruption => 0.0,
     }
 }
@@ -440,7 +438,7 @@ mod tests {
             for a in nl.tainting_pass(t) {
                 out.push((t.0 / 1_000_000, a));
             }
-            t = t + SimDuration::from_secs(1);
+            t += SimDuration::from_secs(1);
         }
         out
     }
@@ -489,13 +487,19 @@ mod tests {
         // Grace 50 s after 2 s: strictly more than 50 s → at the 1 s granularity, t = 53.
         assert_eq!(
             got,
-            vec![(53, LifecycleAction::Condition { node: NodeId(1), ready: false }), (53, LifecycleAction::Taint(NodeId(1)))]
+            vec![
+                (53, LifecycleAction::Condition { node: NodeId(1), ready: false }),
+                (53, LifecycleAction::Taint(NodeId(1)))
+            ]
         );
         nl.kubelet_back(NodeId(1), secs(70));
         let got = drive(&mut nl, 70, 70);
         assert_eq!(
             got,
-            vec![(70, LifecycleAction::Condition { node: NodeId(1), ready: true }), (70, LifecycleAction::Untaint(NodeId(1)))]
+            vec![
+                (70, LifecycleAction::Condition { node: NodeId(1), ready: true }),
+                (70, LifecycleAction::Untaint(NodeId(1)))
+            ]
         );
         assert!(!nl.is_watching());
     }

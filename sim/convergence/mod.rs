@@ -135,7 +135,8 @@ pub fn last_disruption(scenario: &Scenario) -> SimTime {
 pub fn check(scenario: &Scenario, opts: &Options) -> Result<Report, Failure> {
     if scenario.node_failures.is_some() || scenario.pod_crash_interval.is_some() {
         return Err(Failure::Setup(
-            "random faults (faults.nodeFailures / faults.podCrashes) have no last disruption; use timeline faults".into(),
+            "random faults (faults.nodeFailures / faults.podCrashes) have no last disruption; use timeline faults"
+                .into(),
         ));
     }
     let last = last_disruption(scenario);

@@ -143,7 +143,10 @@ pub fn node_events_to_actions(
 ///
 /// **Note:** a stop-gap until the `trace` module's Alibaba 2018 loader lands; replace the call in
 /// [`node_timeline_actions`] with it.
-pub fn parse_machine_meta(text: &str, file: &str) -> Result<Vec<crate::trace::NodeEvent>, crate::input::error::InputError> {
+pub fn parse_machine_meta(
+    text: &str,
+    file: &str,
+) -> Result<Vec<crate::trace::NodeEvent>, crate::input::error::InputError> {
     use crate::trace::{NodeEvent, NodeEventKind};
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -209,8 +212,19 @@ mod tests {
     use crate::engine::time::SimTime;
 
     fn node(name: &str, zone: &str) -> (Node, bool) {
-        let labels = crate::model::selector::Labels::from([(crate::model::node::LABEL_ZONE.to_string(), zone.to_string())]);
-        (Node { name: name.into(), labels, taints: vec![], allocatable: Default::default(), images: vec![], unschedulable: false }, true)
+        let labels =
+            crate::model::selector::Labels::from([(crate::model::node::LABEL_ZONE.to_string(), zone.to_string())]);
+        (
+            Node {
+                name: name.into(),
+                labels,
+                taints: vec![],
+                allocatable: Default::default(),
+                images: vec![],
+                unschedulable: false,
+            },
+            true,
+        )
     }
 
     #[test]

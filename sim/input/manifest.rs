@@ -584,7 +584,11 @@ fn run_model_from_annotations(ann: &BTreeMap<String, String>) -> Result<RunModel
         None => None,
         Some(v) => match v.trim().parse::<f64>() {
             Ok(p) if (0.0..=1.0).contains(&p) => Some(p),
-            _ => return Err(format!("annotation {ANNOTATION_FAILURE_PROBABILITY}: expected a number in [0, 1], got {v:?}")),
+            _ => {
+                return Err(format!(
+                    "annotation {ANNOTATION_FAILURE_PROBABILITY}: expected a number in [0, 1], got {v:?}"
+                ));
+            }
         },
     };
     Ok(RunModel {

@@ -201,10 +201,10 @@ mod tests {
         let mut seen = vec![];
         for _ in 0..7 {
             k.start_run(id, &pod, t);
-            t = t + SimDuration::from_secs(1);
+            t += SimDuration::from_secs(1);
             let d = k.on_crash(id, t);
             seen.push(d.as_micros() / 1_000_000);
-            t = t + d;
+            t += d;
         }
         assert_eq!(seen, vec![10, 20, 40, 80, 160, 300, 300]);
         k.start_run(id, &pod, t);

@@ -115,30 +115,40 @@ impl FaultState {
     }
 }
 
+/// What the taint manager does with a pod on a node with NoExecute taints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaintVerdict {
+    /// Some taint is not tolerated: delete the pod now.
+    EvictNow,
+    /// Every taint is tolerated without a time limit.
+    Tolerate,
+    /// Delete the pod after this long (the smallest `tolerationSeconds`).
+    EvictAfter(SimDuration),
+}
+
 /// The first toleration per NoExecute taint (`GetMatchingTolerations`), then
-/// `getMinTolerationTime`: `Err(())` if some taint is not tolerated (evict now), `Ok(None)` to
-/// tolerate forever, `Ok(Some(d))` to evict after `d`.
-pub fn toleration_time(taints: &[Taint], tolerations: &[Toleration]) -> Result<Option<SimDuration>, ()> {
+/// `getMinTolerationTime` (a non-positive `tolerationSeconds` means at once).
+pub fn toleration_time(taints: &[Taint], tolerations: &[Toleration]) -> TaintVerdict {
     let mut used = Vec::new();
     for t in taints.iter().filter(|t| t.effect == TaintEffect::NoExecute) {
         match tolerations.iter().find(|x| x.tolerates(t)) {
             Some(x) => used.push(x),
-            None => return Err(()),
+            None => return TaintVerdict::EvictNow,
         }
-    }
-    if used.is_empty() {
-        return Ok(None);
     }
     let mut min: Option<i64> = None;
     for x in used {
         if let Some(s) = x.toleration_seconds {
             if s <= 0 {
-                return Ok(Some(SimDuration(0)));
+                return TaintVerdict::EvictAfter(SimDuration(0));
             }
             min = Some(min.map_or(s, |m: i64| m.min(s)));
         }
     }
-    Ok(min.map(|s| SimDuration::from_secs(s as u64)))
+    match min {
+        Some(s) => TaintVerdict::EvictAfter(SimDuration::from_secs(s as u64)),
+        None => TaintVerdict::Tolerate,
+    }
 }
 
 impl Simulation<'_> {
@@ -411,7 +421,11 @@ impl Simulation<'_> {
         if !self.cluster.pdbs().is_empty() {
             let store = &self.workloads;
             let scale = |cluster: &crate::cluster::ClusterState, o: &crate::model::pod::OwnerRef| {
-                if o.uid == 0 { disruption::live_pod_scale(cluster, o) } else { disruption::workload_scale(store, o.uid) }
+                if o.uid == 0 {
+                    disruption::live_pod_scale(cluster, o)
+                } else {
+                    disruption::workload_scale(store, o.uid)
+                }
             };
             disruption::refresh(&mut self.cluster, &scale);
         }
@@ -427,7 +441,10 @@ impl Simulation<'_> {
             }
             Err(refusal) => {
                 let key = json_str(&self.cluster.pod(pod).pod.key());
-                self.log("eviction_refused", &format!(",\"pod\":{key},\"message\":{}", json_str(&refusal.to_string())))?;
+                self.log(
+                    "eviction_refused",
+                    &format!(",\"pod\":{key},\"message\":{}", json_str(&refusal.to_string())),
+                )?;
                 Ok(false)
             }
         }
@@ -698,7 +715,10 @@ impl Simulation<'_> {
                         .retain(|t| !(t.key == TAINT_UNREACHABLE && t.effect == TaintEffect::NoExecute));
                     self.faults.taint_generation[node.0 as usize] += 1;
                     let name = json_str(&self.cluster.node(node).node.name);
-                    self.log("node_untainted", &format!(",\"node\":{name},\"taint\":\"{TAINT_UNREACHABLE}:NoExecute\""))?;
+                    self.log(
+                        "node_untainted",
+                        &format!(",\"node\":{name},\"taint\":\"{TAINT_UNREACHABLE}:NoExecute\""),
+                    )?;
                     self.node_update_moves_pods();
                     self.nodes_changed();
                 }
@@ -718,9 +738,9 @@ impl Simulation<'_> {
             return Ok(());
         }
         match toleration_time(&self.cluster.node(node).node.taints, &st.pod.tolerations) {
-            Err(()) => self.evict(pod, "TaintManagerEviction"),
-            Ok(None) => Ok(()),
-            Ok(Some(d)) => {
+            TaintVerdict::EvictNow => self.evict(pod, "TaintManagerEviction"),
+            TaintVerdict::Tolerate => Ok(()),
+            TaintVerdict::EvictAfter(d) => {
                 let generation = self.faults.taint_generation[node.0 as usize];
                 let at = self.queue.now() + d;
                 self.push(at, Event::Fault(FaultEvent::TaintEviction { pod, node, generation }));
@@ -752,19 +772,25 @@ mod tests {
     #[test]
     fn toleration_time_follows_the_taint_manager() {
         let un = taint(TAINT_UNREACHABLE);
-        let cases: Vec<(Vec<Taint>, Vec<Toleration>, Result<Option<u64>, ()>)> = vec![
-            (vec![un.clone()], vec![], Err(())),
-            (vec![un.clone()], vec![tol(TAINT_UNREACHABLE, Some(300))], Ok(Some(300))),
-            (vec![un.clone()], vec![tol(TAINT_UNREACHABLE, None)], Ok(None)),
-            (vec![un.clone()], vec![tol(TAINT_UNREACHABLE, Some(0))], Ok(Some(0))),
-            (vec![un.clone()], vec![tol(TAINT_UNREACHABLE, Some(-5))], Ok(Some(0))),
-            (vec![un.clone(), taint("x")], vec![tol(TAINT_UNREACHABLE, Some(300)), tol("x", Some(60))], Ok(Some(60))),
-            (vec![un.clone(), taint("x")], vec![tol(TAINT_UNREACHABLE, Some(300))], Err(())),
+        type Case = (Vec<Taint>, Vec<Toleration>, Option<Option<u64>>);
+        let cases: Vec<Case> = vec![
+            (vec![un.clone()], vec![], None),
+            (vec![un.clone()], vec![tol(TAINT_UNREACHABLE, Some(300))], Some(Some(300))),
+            (vec![un.clone()], vec![tol(TAINT_UNREACHABLE, None)], Some(None)),
+            (vec![un.clone()], vec![tol(TAINT_UNREACHABLE, Some(0))], Some(Some(0))),
+            (vec![un.clone()], vec![tol(TAINT_UNREACHABLE, Some(-5))], Some(Some(0))),
+            (vec![un.clone(), taint("x")], vec![tol(TAINT_UNREACHABLE, Some(300)), tol("x", Some(60))], Some(Some(60))),
+            (vec![un.clone(), taint("x")], vec![tol(TAINT_UNREACHABLE, Some(300))], None),
             // The first matching toleration per taint is the one used.
-            (vec![un.clone()], vec![tol("", None), tol(TAINT_UNREACHABLE, Some(10))], Ok(None)),
+            (vec![un.clone()], vec![tol("", None), tol(TAINT_UNREACHABLE, Some(10))], Some(None)),
         ];
         for (taints, tols, want) in cases {
-            let got = toleration_time(&taints, &tols).map(|o| o.map(|d| d.as_micros() / 1_000_000));
+            // None: evict now; Some(None): never; Some(Some(s)): after s seconds.
+            let got = match toleration_time(&taints, &tols) {
+                TaintVerdict::EvictNow => None,
+                TaintVerdict::Tolerate => Some(None),
+                TaintVerdict::EvictAfter(d) => Some(Some(d.as_micros() / 1_000_000)),
+            };
             assert_eq!(got, want, "{taints:?} {tols:?}");
         }
     }

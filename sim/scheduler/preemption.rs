@@ -86,7 +86,8 @@ pub fn select_victims_on_node(
         let (pa, pb) = (cluster.pod(*a).pod.priority, cluster.pod(*b).pod.priority);
         pb.cmp(&pa).then_with(|| start_time(cluster, *a).cmp(&start_time(cluster, *b))).then_with(|| a.cmp(b))
     });
-    let (violating, non_violating) = crate::controllers::disruption::filter_pods_with_pdb_violation(cluster, &potential);
+    let (violating, non_violating) =
+        crate::controllers::disruption::filter_pods_with_pdb_violation(cluster, &potential);
     let mut victims = Vec::new();
     let mut pdb_violations = 0;
     for (v, violates) in violating.iter().map(|v| (v, true)).chain(non_violating.iter().map(|v| (v, false))) {
@@ -310,7 +311,10 @@ mod tests {
             min_available: Some(IntOrPercent::Int(1)),
             max_unavailable: None,
         });
-        c.set_pdb_status(0, PdbStatus { expected_pods: 1, current_healthy: 1, desired_healthy: 1, disruptions_allowed: 0 });
+        c.set_pdb_status(
+            0,
+            PdbStatus { expected_pods: 1, current_healthy: 1, desired_healthy: 1, disruptions_allowed: 0 },
+        );
         let mut p = make_pod("pre", &[(CPU, 1000)]);
         p.priority = 10;
         let pid = c.add_pod(p, SimTime(100)).unwrap();
