@@ -106,3 +106,43 @@ fn the_rolling_update_scenario_converges_after_each_disruption() {
     let live = r.cluster.pods().iter().filter(|p| !p.phase.is_terminal()).count();
     assert_eq!(live, 14, "scaled to 14 at the end");
 }
+
+#[test]
+fn a_statefulset_pod_lost_with_its_node_comes_back_under_the_same_name() {
+    let sc = scenario::load(Path::new("scenarios/statefulset-node-loss.yaml"), &[]).unwrap();
+    let r = kubesim::run::run(&sc, &RunOptions { out_dir: None, check_invariants: true }).unwrap();
+    let db1: Vec<_> = r.cluster.pods().iter().filter(|p| p.pod.name == "db-1").collect();
+    assert!(db1.len() >= 2, "db-1 was recreated");
+    assert_eq!(db1[0].phase, kubesim::cluster::PodPhase::Failed, "the first db-1 died with its node");
+    let live: Vec<String> =
+        r.cluster.pods().iter().filter(|p| !p.phase.is_terminal()).map(|p| p.pod.name.clone()).collect();
+    let mut sorted = live.clone();
+    sorted.sort();
+    assert_eq!(sorted, vec!["db-0", "db-1", "db-2", "db-3"]);
+    assert!(
+        r.cluster.pods().iter().filter(|p| !p.phase.is_terminal()).all(|p| p.pod.containers[0].image == "postgres:17"),
+        "the rollout reached every ordinal"
+    );
+}
+
+#[test]
+fn the_cronjob_scenario_completes_its_jobs_and_reports_their_times() {
+    let sc = scenario::load(Path::new("scenarios/cronjob-batch.yaml"), &[]).unwrap();
+    let r = kubesim::run::run(&sc, &RunOptions { out_dir: None, check_invariants: true }).unwrap();
+    let w = r.summary.workloads.expect("workload summary");
+    let done: Vec<&str> = w.jobs.iter().filter(|j| j.outcome == "Complete").map(|j| j.job.as_str()).collect();
+    assert!(done.contains(&"default/shards"), "{done:?}");
+    assert!(done.iter().filter(|j| j.starts_with("default/report-")).count() >= 3, "{done:?}");
+    assert!(w.jobs_makespan_us.is_some());
+    // Forbid: Jobs of the CronJob never overlap.
+    let mut spans: Vec<(u64, u64)> = w
+        .jobs
+        .iter()
+        .filter(|j| j.job.starts_with("default/report-"))
+        .map(|j| (j.created_us, j.finished_us.unwrap_or(u64::MAX)))
+        .collect();
+    spans.sort();
+    assert!(spans.windows(2).all(|p| p[0].1 <= p[1].0), "{spans:?}");
+    let kept = r.workloads.objects().filter(|o| o.kind() == Kind::Job && o.meta().owner.is_some()).count();
+    assert!(kept <= 3, "history: 2 successful + the running one, got {kept}");
+}

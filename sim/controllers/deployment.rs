@@ -736,7 +736,6 @@ mod tests {
             progressing: true,
             progressing_reason: "ReplicaSetUpdated".into(),
             last_progress: SimTime::ZERO,
-            ..Default::default()
         };
         with_rs(&mut f, &d, "v2", 1, 0);
         f.now = SimTime(30 * 1_000_000);

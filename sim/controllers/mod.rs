@@ -155,6 +155,8 @@ pub struct Meta {
 }
 
 /// A workload object of any kind.
+// Objects are few and live in a map; boxing the larger kinds would only add indirection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Workload {
     /// A ReplicaSet.

@@ -154,11 +154,9 @@ pub fn sync(ctx: &SyncContext<'_>, set: &StatefulSet) -> Vec<Action> {
             }
             Some(p) => {
                 let st = ctx.pod(*p);
-                if st.terminating || !healthy(st, min_ready, now) {
-                    if ordered {
-                        blocked = true;
-                        break;
-                    }
+                if (st.terminating || !healthy(st, min_ready, now)) && ordered {
+                    blocked = true;
+                    break;
                 }
             }
         }
