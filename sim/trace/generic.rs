@@ -99,7 +99,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Trace, InputError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::trace::{RESOURCE_GPU_COUNT, RESOURCE_GPU_MILLI, RESOURCE_NVIDIA_GPU};
     use std::io::Write;
