@@ -31,3 +31,4 @@ pub mod model;
 pub mod run;
 pub mod scheduler;
 pub mod trace;
+pub mod workflow;

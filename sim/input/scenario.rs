@@ -153,6 +153,12 @@ pub struct WorkloadsSpec {
     /// Arrival generators.
     #[serde(default)]
     pub arrivals: Vec<ArrivalSpec>,
+    /// DAG workflows declared inline (see [`crate::workflow::spec`]).
+    #[serde(default)]
+    pub workflows: Vec<crate::workflow::spec::WorkflowYaml>,
+    /// Trace sources (see [`crate::trace::compile`]).
+    #[serde(default)]
+    pub traces: Vec<crate::trace::compile::TraceSource>,
 }
 
 /// One timeline entry: `at` and exactly one action.
@@ -314,6 +320,8 @@ pub enum Action {
     FailNode(String),
     /// Recover a node.
     RecoverNode(String),
+    /// A node joins the cluster (trace node timelines).
+    AddNode(Box<Node>),
 }
 
 /// The random node-failure model, compiled.
@@ -362,6 +370,8 @@ pub struct Scenario {
     pub sample_period: SimDuration,
     /// Random node failures.
     pub node_failures: Option<NodeFailureModel>,
+    /// DAG workflow jobs (declared and from traces).
+    pub workflows: crate::workflow::WorkflowSet,
     /// `Kind: field` of every manifest field present but not modelled.
     pub ignored_fields: BTreeSet<String>,
     /// The scenario text as run (after `--set`).
@@ -586,6 +596,17 @@ fn compile(
     for n in &set.nodes {
         nodes.push((n.clone(), true));
     }
+    let mut trace_timeline = Vec::new();
+    let mut workflow_jobs = Vec::new();
+    crate::trace::compile::compile_into(
+        &f.workloads.traces,
+        base_dir,
+        shown,
+        end,
+        &mut nodes,
+        &mut trace_timeline,
+        &mut workflow_jobs,
+    )?;
     if nodes.len() as u64 > limits::MAX_NODES {
         return Err(InputError::file(
             shown,
@@ -722,7 +743,13 @@ fn compile(
             timeline.push((at, Action::RecoverNode(node_ref(n, "recoverNode")?)));
         }
     }
+    timeline.extend(trace_timeline);
     timeline.sort_by_key(|(t, _)| *t);
+    let declared = crate::workflow::spec::compile(&f.workloads.workflows, &set)
+        .map_err(|(field, msg)| InputError::file(shown, msg).with_field(field))?;
+    workflow_jobs.extend(declared);
+    let workflows = crate::workflow::WorkflowSet::build(workflow_jobs)
+        .map_err(|msg| InputError::file(shown, msg).with_field("workloads"))?;
     let node_failures = match &f.faults.node_failures {
         None => None,
         Some(nf) => {
@@ -799,6 +826,7 @@ fn compile(
         kubelet_startup_latency: f.kubelet.startup_latency.clone(),
         sample_period,
         node_failures,
+        workflows,
         ignored_fields,
         text: text.to_string(),
     })
