@@ -16,6 +16,7 @@
 //! | `gpu_models` | accepted GPU models, `|`-separated (label `alibabacloud.com/gpu-card-model`) | any |
 //! | `priority` | pod priority (integer) | 0 |
 //! | `job` | workflow job the pod belongs to (pods of a job complete together) | the pod alone |
+//! | `workflow` | workflow the job belongs to (for per-workflow figures) | the job's name |
 //! | `depends_on` | `|`-separated jobs (or pod names) that must complete before this pod starts | none |
 //!
 //! Times are shifted so that the earliest arrival is zero.
@@ -80,6 +81,9 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Trace, InputError> {
             None => 0,
             Some(p) => p.parse::<i32>().map_err(|_| row.error("priority", format!("expected an integer, got {p:?}")))?,
         };
+        if let Some(w) = row.opt_str("workflow")? {
+            labels.insert(crate::workflow::LABEL_WORKFLOW.into(), w.to_string());
+        }
         let mut pod = make_pod(name, &namespace, labels, req, priority, duration);
         if let Some(job) = row.opt_str("job")? {
             pod.owner = Some(OwnerRef { kind: OWNER_KIND_WORKFLOW_JOB.into(), name: job.to_string() });
