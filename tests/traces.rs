@@ -145,7 +145,8 @@ fn the_real_dlrm_trace_loads_23871_instances() {
     assert_eq!(t.pods.len(), 23_871);
     let gpu = t.pods.iter().filter(|p| p.pod.requests.get(RESOURCE_NVIDIA_GPU) > 0).count();
     assert_eq!(gpu, 7_386, "one GPU per HN instance");
-    assert_eq!(t.pods.iter().filter(|p| p.created_us == 0).count() >= 7_280, true);
+    assert_eq!(t.pods.iter().filter(|p| p.created_us == 0).count(), 7_280, "created before the window");
+    assert_eq!(t.pods.iter().filter(|p| p.deleted_us.is_some()).count(), 14_993, "deleted within the window");
 }
 
 #[test]

@@ -81,7 +81,7 @@ fn read_batch_task(path: &Path, opts: &LoadOptions) -> Result<Vec<TracePod>, Inp
     let mut tasks = Vec::new();
     let mut pods: u64 = 0;
     let mut seen = std::collections::BTreeSet::new();
-    'rows: while let Some(row) = rows.next_row()? {
+    while let Some(row) = rows.next_row()? {
         if full(pods, opts, &file, row.line)? {
             break;
         }
@@ -97,31 +97,28 @@ fn read_batch_task(path: &Path, opts: &LoadOptions) -> Result<Vec<TracePod>, Inp
         let end = row.u64("end_time")?;
         let cpu = row.opt_f64("plan_cpu")?.unwrap_or(0.0);
         let mem = row.opt_f64("plan_mem")?.unwrap_or(0.0);
-        let mut kept = 0;
-        for _ in 0..instances {
-            if full(pods, opts, &file, row.line)? {
-                if kept > 0 {
-                    tasks.push(TaskRow {
-                        job,
-                        task,
-                        instances: kept,
-                        task_type,
-                        start,
-                        end,
-                        cpu_millis: fraction_of(10, cpu),
-                        memory_bytes: fraction_of(opts.machine_memory_bytes, mem / 100.0),
-                        line: row.line,
-                    });
-                }
-                break 'rows;
+        let room = match opts.limit {
+            Some(l) => l.min(crate::limits::MAX_TRACE_PODS).saturating_sub(pods),
+            None if pods.saturating_add(instances) > crate::limits::MAX_TRACE_PODS => {
+                return Err(row.error(
+                    "instance_num",
+                    format!(
+                        "the trace has more than {} pods (kubesim::limits::MAX_TRACE_PODS); set `limit` to read the first ones",
+                        crate::limits::MAX_TRACE_PODS
+                    ),
+                ));
             }
-            pods += 1;
-            kept += 1;
+            None => instances,
+        };
+        let kept = instances.min(room);
+        if kept == 0 {
+            break;
         }
+        pods += kept;
         tasks.push(TaskRow {
             job,
             task,
-            instances,
+            instances: kept,
             task_type,
             start,
             end,
@@ -129,6 +126,9 @@ fn read_batch_task(path: &Path, opts: &LoadOptions) -> Result<Vec<TracePod>, Inp
             memory_bytes: fraction_of(opts.machine_memory_bytes, mem / 100.0),
             line: row.line,
         });
+        if kept < instances {
+            break;
+        }
     }
     // Task id → task name, per job, to resolve the numeric dependencies.
     let mut ids: BTreeMap<&str, BTreeMap<u64, &str>> = BTreeMap::new();
@@ -214,7 +214,8 @@ fn read_machine_meta(path: &Path, opts: &LoadOptions) -> Result<(Vec<Node>, Vec<
                 pods: crate::input::manifest::DEFAULT_MAX_PODS,
                 ..Default::default()
             };
-            let node = Node { name: id.clone(), labels, taints: vec![], allocatable, images: vec![], unschedulable: false };
+            let node =
+                Node { name: id.clone(), labels, taints: vec![], allocatable, images: vec![], unschedulable: false };
             machines.insert(id.clone(), (node, Vec::new()));
         }
         if let Some((_, recs)) = machines.get_mut(&id) {

@@ -110,7 +110,8 @@ pub fn load_source(src: &TraceSource, base_dir: &Path, shown: &str, field: &str)
             opts.machine_memory_bytes = b;
         }
     }
-    opts.validate(shown).map_err(|e| InputError { field: Some(format!("{field}.{}", e.field.unwrap_or_default())), ..e })?;
+    opts.validate(shown)
+        .map_err(|e| InputError { field: Some(format!("{field}.{}", e.field.unwrap_or_default())), ..e })?;
     let path = src.path.as_ref().map(|p| resolve(base_dir, p));
     let machines = src.machines.as_ref().map(|p| resolve(base_dir, p));
     if machines.is_some() && src.format != TraceFormat::Alibaba2018 {
@@ -118,9 +119,8 @@ pub fn load_source(src: &TraceSource, base_dir: &Path, shown: &str, field: &str)
             .with_field(format!("{field}.machines")));
     }
     let need_path = || {
-        path.as_deref().ok_or_else(|| {
-            InputError::file(shown, "a trace source needs a `path`").with_field(format!("{field}.path"))
-        })
+        path.as_deref()
+            .ok_or_else(|| InputError::file(shown, "a trace source needs a `path`").with_field(format!("{field}.path")))
     };
     match src.format {
         TraceFormat::Dlrm => crate::trace::dlrm::load(need_path()?, &opts),
@@ -129,8 +129,11 @@ pub fn load_source(src: &TraceSource, base_dir: &Path, shown: &str, field: &str)
         TraceFormat::Generic => crate::trace::generic::load(need_path()?, &opts),
         TraceFormat::Alibaba2018 => {
             if path.is_none() && machines.is_none() {
-                return Err(InputError::file(shown, "alibaba2018 needs `path` (batch_task), `machines` (machine_meta) or both")
-                    .with_field(format!("{field}.path")));
+                return Err(InputError::file(
+                    shown,
+                    "alibaba2018 needs `path` (batch_task), `machines` (machine_meta) or both",
+                )
+                .with_field(format!("{field}.path")));
             }
             crate::trace::alibaba2018::load_both(path.as_deref(), machines.as_deref(), &opts)
         }
@@ -195,7 +198,9 @@ pub fn add_trace(
             continue;
         }
         let action = match e.kind {
-            NodeEventKind::Add if !added.contains(e.node.as_str()) && first.get(e.node.as_str()) == Some(&NodeEventKind::Add) => {
+            NodeEventKind::Add
+                if !added.contains(e.node.as_str()) && first.get(e.node.as_str()) == Some(&NodeEventKind::Add) =>
+            {
                 added.insert(e.node.as_str());
                 match by_name.get(e.node.as_str()) {
                     Some(n) => Action::AddNode(Box::new((*n).clone())),
@@ -238,10 +243,8 @@ pub fn add_trace(
             if let Some(d) = p.deleted_us
                 && at(d) <= end
             {
-                timeline.push((
-                    at(d),
-                    Action::DeletePod { namespace: p.pod.namespace.clone(), name: p.pod.name.clone() },
-                ));
+                timeline
+                    .push((at(d), Action::DeletePod { namespace: p.pod.namespace.clone(), name: p.pod.name.clone() }));
             }
             continue;
         }

@@ -20,7 +20,9 @@ use crate::input::error::InputError;
 use crate::model::resources::{CPU, MEMORY};
 use crate::model::selector::Labels;
 use crate::trace::Trace;
-use crate::trace::rows::{GIB, LoadOptions, Rows, finish, fraction_of, full, gpu_requests, make_pod, secs_to_us, trace_pod};
+use crate::trace::rows::{
+    GIB, LoadOptions, Rows, finish, fraction_of, full, gpu_requests, make_pod, secs_to_us, trace_pod,
+};
 use std::collections::BTreeMap;
 use std::path::Path;
 

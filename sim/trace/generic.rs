@@ -66,7 +66,9 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Trace, InputError> {
         if milli >= 1000 || (milli > 0 && gpus > 1) {
             return Err(row.error(
                 "gpu_milli",
-                format!("a GPU share is 1..999 thousandths of one GPU (gpus 0 or 1), got gpu_milli {milli} with gpus {gpus}"),
+                format!(
+                    "a GPU share is 1..999 thousandths of one GPU (gpus 0 or 1), got gpu_milli {milli} with gpus {gpus}"
+                ),
             ));
         }
         if gpus > 1 << 20 {
@@ -79,7 +81,9 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Trace, InputError> {
         }
         let priority = match row.opt_str("priority")? {
             None => 0,
-            Some(p) => p.parse::<i32>().map_err(|_| row.error("priority", format!("expected an integer, got {p:?}")))?,
+            Some(p) => {
+                p.parse::<i32>().map_err(|_| row.error("priority", format!("expected an integer, got {p:?}")))?
+            }
         };
         if let Some(w) = row.opt_str("workflow")? {
             labels.insert(crate::workflow::LABEL_WORKFLOW.into(), w.to_string());

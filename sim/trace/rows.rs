@@ -58,8 +58,11 @@ impl LoadOptions {
     /// Checks the options themselves.
     pub fn validate(&self, file: &str) -> Result<(), InputError> {
         if !(self.time_scale.is_finite() && self.time_scale > 0.0) {
-            return Err(InputError::file(file, format!("timeScale must be a finite number > 0, got {}", self.time_scale))
-                .with_field("timeScale"));
+            return Err(InputError::file(
+                file,
+                format!("timeScale must be a finite number > 0, got {}", self.time_scale),
+            )
+            .with_field("timeScale"));
         }
         if self.machine_cpu_millis <= 0 || self.machine_memory_bytes <= 0 {
             return Err(InputError::file(file, "the machine size (cpu, memory) must be > 0").with_field("machine"));
@@ -238,7 +241,11 @@ impl Row<'_> {
                 self.line,
                 self.rec.as_slice().len() as u64 + 1,
                 name,
-                format!("missing column `{name}`: the row has {} columns, expected {}", self.rec.len(), self.columns.len()),
+                format!(
+                    "missing column `{name}`: the row has {} columns, expected {}",
+                    self.rec.len(),
+                    self.columns.len()
+                ),
             )),
         }
     }
@@ -376,13 +383,8 @@ pub fn make_pod(
 /// Finishes a trace: shifts every time so that the earliest creation is zero, applies the time
 /// scale, and sorts pods by `(created, name)` and node events by `(time, node)`.
 pub fn finish(mut trace: Trace, opts: &LoadOptions) -> Trace {
-    let origin = trace
-        .pods
-        .iter()
-        .map(|p| p.created_us)
-        .chain(trace.node_events.iter().map(|e| e.time_us))
-        .min()
-        .unwrap_or(0);
+    let origin =
+        trace.pods.iter().map(|p| p.created_us).chain(trace.node_events.iter().map(|e| e.time_us)).min().unwrap_or(0);
     for p in &mut trace.pods {
         p.created_us = opts.scale_us(p.created_us - origin);
         p.deleted_us = p.deleted_us.map(|d| opts.scale_us(d.saturating_sub(origin)));

@@ -371,8 +371,9 @@ mod tests {
 
     #[test]
     fn a_cycle_is_an_error_naming_it() {
-        let e = WorkflowSet::build(vec![job("a", &["c"], 1), job("b", &["a"], 1), job("c", &["b"], 1), job("x", &[], 1)])
-            .unwrap_err();
+        let e =
+            WorkflowSet::build(vec![job("a", &["c"], 1), job("b", &["a"], 1), job("c", &["b"], 1), job("x", &[], 1)])
+                .unwrap_err();
         assert_eq!(e, "workflow jobs form a cycle: a → b → c → a");
         let e = WorkflowSet::build(vec![job("self", &["self"], 1)]).unwrap_err();
         assert_eq!(e, "workflow jobs form a cycle: self → self");

@@ -88,7 +88,10 @@ pub fn compile(specs: &[WorkflowYaml], set: &ManifestSet) -> Result<Vec<JobSpec>
         for (ji, j) in w.jobs.iter().enumerate() {
             let field = format!("{wf}.jobs[{ji}]");
             if j.name.is_empty() || !seen.insert(j.name.as_str()) {
-                return Err((format!("{field}.name"), "each job needs a unique, non-empty name in its workflow".into()));
+                return Err((
+                    format!("{field}.name"),
+                    "each job needs a unique, non-empty name in its workflow".into(),
+                ));
             }
             if j.pods > MAX_PODS_PER_JOB {
                 return Err((
@@ -98,7 +101,10 @@ pub fn compile(specs: &[WorkflowYaml], set: &ManifestSet) -> Result<Vec<JobSpec>
             }
             for d in &j.depends_on {
                 if !jobs.contains(d.as_str()) {
-                    return Err((format!("{field}.dependsOn"), format!("no job of workflow {:?} is named {d:?}", w.name)));
+                    return Err((
+                        format!("{field}.dependsOn"),
+                        format!("no job of workflow {:?} is named {d:?}", w.name),
+                    ));
                 }
             }
             let group = format!("{}.{}", w.name, j.name);
@@ -108,7 +114,7 @@ pub fn compile(specs: &[WorkflowYaml], set: &ManifestSet) -> Result<Vec<JobSpec>
             }
             let mut template = pod_from_manifest(&tm, set).map_err(|e| (format!("{field}.template"), e))?;
             if let Some(d) = &j.duration {
-                template.run.run_duration = Some(DurationDist::Constant(d.clone()));
+                template.run.run_duration = Some(DurationDist::Constant(*d));
             }
             template.labels.insert(LABEL_WORKFLOW.into(), w.name.clone());
             template.owner = Some(OwnerRef { kind: OWNER_KIND_WORKFLOW_JOB.into(), name: group.clone() });
