@@ -128,8 +128,14 @@ fn the_philly_fixture_orders_jobs_by_submission_then_name() {
     assert_eq!(order, [("philly-1", 0), ("philly-2", 0), ("philly-0", 2932)]);
 }
 
+/// The shared data folder: `../shared/data` from the project root, or `$KUBESIM_SHARED_DATA`
+/// (for worktrees that live elsewhere).
 fn data(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(DATA).join(rel);
+    let base = match std::env::var_os("KUBESIM_SHARED_DATA") {
+        Some(d) if !Path::new(DATA).exists() => PathBuf::from(d),
+        _ => PathBuf::from(DATA),
+    };
+    let p = base.join(rel);
     if p.exists() {
         Some(p)
     } else {

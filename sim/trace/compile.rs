@@ -213,9 +213,9 @@ pub fn add_trace(
         timeline.push((t, action));
     }
     // Workflow jobs: groups that name dependencies or are named by one.
-    let referenced: BTreeSet<&str> = trace.pods.iter().flat_map(|p| p.depends_on.iter().map(String::as_str)).collect();
-    let mut groups: BTreeSet<&str> = trace.pods.iter().filter(|p| !p.depends_on.is_empty()).map(job_key).collect();
-    groups.extend(referenced.iter().copied());
+    let mut groups: BTreeSet<String> =
+        trace.pods.iter().filter(|p| !p.depends_on.is_empty()).map(|p| job_key(p).to_string()).collect();
+    groups.extend(trace.pods.iter().flat_map(|p| p.depends_on.iter().cloned()));
     let keys: BTreeSet<&str> = trace.pods.iter().map(job_key).collect();
     for p in &trace.pods {
         for d in &p.depends_on {
@@ -230,28 +230,28 @@ pub fn add_trace(
             }
         }
     }
-    let mut job_index: BTreeMap<&str, usize> = BTreeMap::new();
-    let base = jobs.len();
-    for p in &trace.pods {
-        let key = job_key(p);
-        if !groups.contains(key) {
+    drop(keys);
+    let mut job_index: BTreeMap<String, usize> = BTreeMap::new();
+    for p in trace.pods {
+        let key = job_key(&p).to_string();
+        if !groups.contains(&key) {
             let t = at(p.created_us);
             if t > end {
                 continue;
             }
-            timeline.push((t, Action::AddPod(Box::new(p.pod.clone()))));
-            if let Some(d) = p.deleted_us
-                && at(d) <= end
-            {
-                timeline
-                    .push((at(d), Action::DeletePod { namespace: p.pod.namespace.clone(), name: p.pod.name.clone() }));
-            }
+            // The deletion goes after the creation (the sort is stable for equal times).
+            let delete = p
+                .deleted_us
+                .filter(|d| at(*d) <= end)
+                .map(|d| (at(d), Action::DeletePod { namespace: p.pod.namespace.clone(), name: p.pod.name.clone() }));
+            timeline.push((t, Action::AddPod(Box::new(p.pod))));
+            timeline.extend(delete);
             continue;
         }
-        let idx = *job_index.entry(key).or_insert_with(|| {
+        let idx = *job_index.entry(key.clone()).or_insert_with(|| {
             jobs.push(JobSpec {
-                workflow: p.pod.labels.get(LABEL_WORKFLOW).cloned().unwrap_or_else(|| key.to_string()),
-                name: key.to_string(),
+                workflow: p.pod.labels.get(LABEL_WORKFLOW).cloned().unwrap_or_else(|| key.clone()),
+                name: key.clone(),
                 arrival: at(p.created_us),
                 pods: vec![],
                 depends_on: vec![],
@@ -267,8 +267,7 @@ pub fn add_trace(
                 j.depends_on.push(d.clone());
             }
         }
-        j.pods.push(p.pod.clone());
+        j.pods.push(p.pod);
     }
-    debug_assert!(jobs.len() >= base);
     Ok(())
 }

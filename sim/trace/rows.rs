@@ -402,9 +402,15 @@ pub fn finish(mut trace: Trace, opts: &LoadOptions) -> Trace {
 /// Sorts pods by `(created, namespace, name)` and node events by `(time, node)` (stable, so
 /// events of one node keep their order).
 pub fn sort_trace(trace: &mut Trace) {
-    trace.pods.sort_by(|a, b| {
+    // Sort a permutation rather than the (large) pods themselves, then move each pod once.
+    let pods = &trace.pods;
+    let mut order: Vec<usize> = (0..pods.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&pods[a], &pods[b]);
         (a.created_us, &a.pod.namespace, &a.pod.name).cmp(&(b.created_us, &b.pod.namespace, &b.pod.name))
     });
+    let mut slots: Vec<Option<TracePod>> = std::mem::take(&mut trace.pods).into_iter().map(Some).collect();
+    trace.pods = order.into_iter().filter_map(|i| slots[i].take()).collect();
     trace.node_events.sort_by(|a, b| (a.time_us, &a.node).cmp(&(b.time_us, &b.node)));
 }
 
