@@ -271,3 +271,95 @@ pub fn add_trace(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::rows::{make_pod, trace_pod};
+
+    fn tp(name: &str, created_s: u64, deleted_s: Option<u64>, deps: &[&str]) -> TracePod {
+        let pod = make_pod(name.into(), "default", Default::default(), Default::default(), 0, Some(10_000_000));
+        let mut p = trace_pod(pod, created_s * 1_000_000, deleted_s.map(|d| d * 1_000_000), 2);
+        p.depends_on = deps.iter().map(|d| d.to_string()).collect();
+        p
+    }
+
+    fn compile(trace: Trace, offset_us: u64) -> Result<(Vec<(SimTime, Action)>, Vec<JobSpec>), InputError> {
+        let (mut nodes, mut timeline, mut jobs) = (vec![], vec![], vec![]);
+        add_trace(trace, offset_us, SimTime(100_000_000), "t.csv", &mut nodes, &mut timeline, &mut jobs)?;
+        Ok((timeline, jobs))
+    }
+
+    #[test]
+    fn independent_pods_arrive_on_the_timeline_and_dependency_chains_become_workflow_jobs() {
+        let trace = Trace {
+            pods: vec![tp("a", 0, None, &[]), tp("b", 5, None, &["a"]), tp("solo", 7, Some(9), &[])],
+            ..Default::default()
+        };
+        let (timeline, jobs) = compile(trace, 1_000_000).unwrap();
+        let names: Vec<&str> = jobs.iter().map(|j| j.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"], "a is depended on, b depends");
+        assert_eq!(jobs[1].depends_on, ["a"]);
+        assert_eq!((jobs[1].arrival, jobs[1].duration_us), (SimTime(6_000_000), 10_000_000));
+        assert!(matches!(&timeline[0], (SimTime(8_000_000), Action::AddPod(p)) if p.name == "solo"));
+        assert!(matches!(&timeline[1], (SimTime(10_000_000), Action::DeletePod { name, .. }) if name == "solo"));
+    }
+
+    #[test]
+    fn a_pod_deleted_when_it_is_created_is_created_first() {
+        let trace = Trace { pods: vec![tp("x", 3, Some(3), &[])], ..Default::default() };
+        let (timeline, _) = compile(trace, 0).unwrap();
+        assert!(matches!(timeline[0].1, Action::AddPod(_)));
+        assert!(matches!(timeline[1].1, Action::DeletePod { .. }));
+    }
+
+    #[test]
+    fn pods_after_the_end_of_the_run_are_dropped() {
+        let trace = Trace { pods: vec![tp("late", 200, None, &[])], ..Default::default() };
+        assert!(compile(trace, 0).unwrap().0.is_empty());
+    }
+
+    #[test]
+    fn a_dependency_on_an_unknown_name_is_an_error_at_the_pod_line() {
+        let trace = Trace { pods: vec![tp("b", 5, None, &["ghost"])], ..Default::default() };
+        let e = compile(trace, 0).unwrap_err();
+        assert_eq!((e.file.as_str(), e.line, e.field.as_deref()), ("t.csv", Some(2), Some("depends_on")));
+        assert!(e.message.contains("\"ghost\""), "{e}");
+    }
+
+    #[test]
+    fn nodes_first_seen_later_are_added_on_the_timeline() {
+        let n = |name: &str| Node {
+            name: name.into(),
+            labels: Default::default(),
+            taints: vec![],
+            allocatable: Default::default(),
+            images: vec![],
+            unschedulable: false,
+        };
+        let ev = |t: u64, node: &str, kind| crate::trace::NodeEvent { time_us: t, node: node.into(), kind };
+        let trace = Trace {
+            nodes: vec![n("early"), n("late")],
+            node_events: vec![
+                ev(1, "early", NodeEventKind::Fail),
+                ev(2, "late", NodeEventKind::Add),
+                ev(3, "early", NodeEventKind::Recover),
+                ev(4, "late", NodeEventKind::Remove),
+            ],
+            ..Default::default()
+        };
+        let (mut nodes, mut timeline, mut jobs) = (vec![], vec![], vec![]);
+        add_trace(trace, 0, SimTime(10), "m.csv", &mut nodes, &mut timeline, &mut jobs).unwrap();
+        assert_eq!(nodes.iter().map(|(n, up)| (n.name.as_str(), *up)).collect::<Vec<_>>(), [("early", true)]);
+        let kinds: Vec<String> = timeline
+            .iter()
+            .map(|(t, a)| match a {
+                Action::AddNode(n) => format!("{} add {}", t.0, n.name),
+                Action::FailNode(n) => format!("{} fail {n}", t.0),
+                Action::RecoverNode(n) => format!("{} recover {n}", t.0),
+                _ => "other".into(),
+            })
+            .collect();
+        assert_eq!(kinds, ["1 fail early", "2 add late", "3 recover early", "4 fail late"]);
+    }
+}
