@@ -284,7 +284,9 @@ mod tests {
         p
     }
 
-    fn compile(trace: Trace, offset_us: u64) -> Result<(Vec<(SimTime, Action)>, Vec<JobSpec>), InputError> {
+    type Timeline = Vec<(SimTime, Action)>;
+
+    fn compile(trace: Trace, offset_us: u64) -> Result<(Timeline, Vec<JobSpec>), InputError> {
         let (mut nodes, mut timeline, mut jobs) = (vec![], vec![], vec![]);
         add_trace(trace, offset_us, SimTime(100_000_000), "t.csv", &mut nodes, &mut timeline, &mut jobs)?;
         Ok((timeline, jobs))
