@@ -159,7 +159,7 @@ fn read_batch_task(path: &Path, opts: &LoadOptions) -> Result<Vec<TracePod>, Inp
             req.insert(CPU.to_string(), t.cpu_millis);
             req.insert(MEMORY.to_string(), t.memory_bytes);
             let mut pod = make_pod(format!("{group}.{i}"), &opts.namespace, labels, req, 0, run);
-            pod.owner = Some(OwnerRef { kind: OWNER_KIND_WORKFLOW_JOB.into(), name: group.clone() });
+            pod.owner = Some(OwnerRef { kind: OWNER_KIND_WORKFLOW_JOB.into(), name: group.clone(), uid: 0 });
             out.push(TracePod {
                 pod,
                 created_us: secs_to_us(t.start as f64),

@@ -89,8 +89,11 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Trace, InputError> {
             labels.insert(crate::workflow::LABEL_WORKFLOW.into(), w.to_string());
         }
         let mut pod = make_pod(name, &namespace, labels, req, priority, duration);
+        if let Some(models) = row.opt_str("gpu_models")? {
+            pod.annotations.insert(ANNOTATION_GPU_CARD_MODEL.into(), models.to_string());
+        }
         if let Some(job) = row.opt_str("job")? {
-            pod.owner = Some(OwnerRef { kind: OWNER_KIND_WORKFLOW_JOB.into(), name: job.to_string() });
+            pod.owner = Some(OwnerRef { kind: OWNER_KIND_WORKFLOW_JOB.into(), name: job.to_string(), uid: 0 });
         }
         let mut tp = trace_pod(pod, arrival, None, row.line);
         if let Some(deps) = row.opt_str("depends_on")? {

@@ -117,7 +117,7 @@ pub fn compile(specs: &[WorkflowYaml], set: &ManifestSet) -> Result<Vec<JobSpec>
                 template.run.run_duration = Some(DurationDist::Constant(*d));
             }
             template.labels.insert(LABEL_WORKFLOW.into(), w.name.clone());
-            template.owner = Some(OwnerRef { kind: OWNER_KIND_WORKFLOW_JOB.into(), name: group.clone() });
+            template.owner = Some(OwnerRef { kind: OWNER_KIND_WORKFLOW_JOB.into(), name: group.clone(), uid: 0 });
             let pods: Vec<_> = (0..j.pods)
                 .map(|i| {
                     let mut p = template.clone();
