@@ -22,6 +22,7 @@
 
 pub mod cli;
 pub mod cluster;
+pub mod compare;
 pub mod controllers;
 pub mod engine;
 pub mod explain;
@@ -29,6 +30,7 @@ pub mod input;
 pub mod kubelet;
 pub mod limits;
 pub mod model;
+pub mod report;
 pub mod run;
 pub mod scheduler;
 pub mod trace;

@@ -25,3 +25,5 @@ pub const MAX_TRACE_PODS: u64 = 50_000_000;
 pub const MAX_TRACE_BYTES: u64 = 64 * 1024 * 1024 * 1024;
 /// Most jobs in all workflows of a run.
 pub const MAX_WORKFLOW_JOBS: u64 = 10_000_000;
+/// Most runs one `kubesim compare` plan may hold (scenarios × set values × schedulers × seeds).
+pub const MAX_COMPARE_RUNS: u64 = 1_000_000;
