@@ -24,6 +24,7 @@ pub mod cli;
 pub mod cluster;
 pub mod compare;
 pub mod controllers;
+pub mod convergence;
 pub mod engine;
 pub mod explain;
 pub mod input;

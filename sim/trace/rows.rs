@@ -374,6 +374,7 @@ pub fn make_pod(
         run: RunModel {
             startup_latency: None,
             readiness_delay: None,
+            failure_probability: None,
             run_duration: run_us.map(|us| DurationDist::Constant(GoDuration(us))),
         },
         requests: Default::default(),
