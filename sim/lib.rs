@@ -41,5 +41,6 @@ pub mod report;
 pub mod run;
 pub mod scheduler;
 pub mod trace;
+pub mod workflow;
 
 pub use api::{Runner, ScenarioBuilder, prelude};

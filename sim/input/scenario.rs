@@ -163,6 +163,12 @@ pub struct WorkloadsSpec {
     /// Arrival generators.
     #[serde(default)]
     pub arrivals: Vec<ArrivalSpec>,
+    /// DAG workflows declared inline (see [`crate::workflow::spec`]).
+    #[serde(default)]
+    pub workflows: Vec<crate::workflow::spec::WorkflowYaml>,
+    /// Trace sources (see [`crate::trace::compile`]).
+    #[serde(default)]
+    pub traces: Vec<crate::trace::compile::TraceSource>,
 }
 
 /// One timeline entry: `at` and exactly one action.
@@ -445,6 +451,8 @@ pub enum Action {
     FailNode(String),
     /// Recover a node.
     RecoverNode(String),
+    /// A node joins the cluster (trace node timelines).
+    AddNode(Box<Node>),
     /// A fault action (pod crash, cordon, drain, zone outage, partition).
     Fault(crate::input::faults::FaultAction),
     /// Create or update a workload object.
@@ -475,6 +483,7 @@ impl Action {
             Action::DeletePod { .. } => "deletePod",
             Action::FailNode(_) => "failNode",
             Action::RecoverNode(_) => "recoverNode",
+            Action::AddNode(_) => "addNode",
             Action::ApplyWorkload(_) => "apply",
             Action::DeleteWorkload(_) => "delete",
             Action::Scale { .. } => "scale",
@@ -540,6 +549,8 @@ pub struct Scenario {
     pub sample_period: SimDuration,
     /// Random node failures.
     pub node_failures: Option<NodeFailureModel>,
+    /// DAG workflow jobs (declared and from traces).
+    pub workflows: crate::workflow::WorkflowSet,
     /// Random pod crashes: time between two crashes.
     pub pod_crash_interval: Option<DurationDist>,
     /// Default probability that a container run crashes.
@@ -821,6 +832,17 @@ fn compile(
     for n in &set.nodes {
         nodes.push((n.clone(), true));
     }
+    let mut trace_timeline = Vec::new();
+    let mut workflow_jobs = Vec::new();
+    crate::trace::compile::compile_into(
+        &f.workloads.traces,
+        base_dir,
+        shown,
+        end,
+        &mut nodes,
+        &mut trace_timeline,
+        &mut workflow_jobs,
+    )?;
     if nodes.len() as u64 > limits::MAX_NODES {
         return Err(InputError::file(
             shown,
@@ -1024,10 +1046,16 @@ fn compile(
             timeline.push((at, Action::Fault(action)));
         }
     }
+    timeline.extend(trace_timeline);
     if let Some(nt) = &f.faults.node_timeline {
         timeline.extend(crate::input::faults::node_timeline_actions(nt, &nodes, base_dir, shown, end)?);
     }
     timeline.sort_by_key(|(t, _)| *t);
+    let declared = crate::workflow::spec::compile(&f.workloads.workflows, &set)
+        .map_err(|(field, msg)| InputError::file(shown, msg).with_field(field))?;
+    workflow_jobs.extend(declared);
+    let workflows = crate::workflow::WorkflowSet::build(workflow_jobs)
+        .map_err(|msg| InputError::file(shown, msg).with_field("workloads"))?;
     let node_failures = match &f.faults.node_failures {
         None => None,
         Some(nf) => {
@@ -1134,6 +1162,7 @@ fn compile(
         kubelet_readiness_delay: f.kubelet.readiness_delay.clone(),
         sample_period,
         node_failures,
+        workflows,
         pod_crash_interval: f.faults.pod_crashes.as_ref().map(|p| p.interval.clone()),
         kubelet_failure_probability: check_probability(f.kubelet.failure_probability, shown)?,
         pdbs: set.pdbs.clone(),
