@@ -10,6 +10,7 @@
 pub mod config;
 pub mod framework;
 pub mod plugins;
+pub mod policies;
 pub mod preemption;
 pub mod profiles;
 pub mod queue;
