@@ -28,6 +28,7 @@ pub mod input;
 pub mod kubelet;
 pub mod limits;
 pub mod model;
+pub mod replay;
 pub mod run;
 pub mod scheduler;
 pub mod trace;
