@@ -68,7 +68,7 @@ mod tests {
         let s = vec![("a".to_string(), vec![(0.0, 0.0), (50.0, 40.0)]), ("b".to_string(), vec![(0.0, 0.0), (50.0, 45.0)])];
         let svg = super::line_chart("t", "x", "y", &s);
         assert!(svg.starts_with("<svg"));
-        assert!(svg.contains(">a<") && svg.contains(">b<"), "legend names");
+        assert!(svg.contains("\na\n</text>") && svg.contains("\nb\n</text>"), "legend names");
         assert_eq!(svg, super::line_chart("t", "x", "y", &s), "deterministic");
     }
 }
