@@ -119,6 +119,17 @@ pub fn node_gpu_count(node: &Node) -> usize {
     usize::try_from(n).unwrap_or(0)
 }
 
+/// Makes a GPU node advertise its GPUs in both resource forms, `nvidia.com/gpu: N` and
+/// `alibabacloud.com/gpu-milli: N × 1000`, so that NodeResourcesFit accepts whole-GPU and
+/// GPU-share pods alike (the GPU filter then checks the devices).
+pub fn offer_all_gpu_forms(node: &mut Node) {
+    let n = node_gpu_count(node) as i64;
+    if n > 0 {
+        node.allocatable.set(RESOURCE_NVIDIA_GPU, n);
+        node.allocatable.set(RESOURCE_GPU_MILLI, n * MILLI);
+    }
+}
+
 /// The node's GPU model (empty when unlabelled).
 pub fn node_gpu_model(node: &Node) -> &str {
     node.labels.get(LABEL_GPU_MODEL).map(String::as_str).unwrap_or("")

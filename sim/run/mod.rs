@@ -769,6 +769,8 @@ impl<'s> Simulation<'s> {
         self.clear_nomination(id);
         let now = self.queue.now();
         self.metrics.node_before(&self.cluster, node, now);
+        let profile = self.scheduler.profile_for(&self.cluster.pod(id).pod.scheduler_name);
+        crate::scheduler::policies::plugins::assign_gpus(&mut self.cluster, profile, id, node);
         if let Err(e) = self.cluster.bind(id, node, now) {
             return Err(RunError::Scheduler(e.to_string()));
         }

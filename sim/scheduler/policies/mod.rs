@@ -15,7 +15,7 @@ pub mod first_fit;
 pub mod frag;
 pub mod gpu_clustering;
 pub mod gpu_packing;
-// pub mod plugins;
+pub mod plugins;
 pub mod random;
 pub mod worst_fit;
 
