@@ -84,3 +84,28 @@ fn a_malformed_trace_exits_with_status_2_naming_file_and_line() {
     let o = replay(dir.path(), &["--policy", "nope"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn a_scenario_replays_an_openb_trace_with_a_research_scheduler() {
+    let dir = tempfile::tempdir().unwrap();
+    for (scenario, policy) in [
+        (Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/gpu-fgd-trace.yaml"), "fgd"),
+        (fixture("scenario_arrival.yaml"), "gpu-packing"),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_kubesim"))
+            .arg("run")
+            .arg(&scenario)
+            .arg("--out")
+            .arg(dir.path())
+            .arg("--check-invariants")
+            .arg("-q")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}: {}", scenario.display(), String::from_utf8_lossy(&o.stderr));
+        let s: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+        assert_eq!(s["scheduler"], policy);
+        let pods = std::fs::read_to_string(dir.path().join("pods.csv")).unwrap();
+        assert!(pods.lines().count() > 6, "{pods}");
+    }
+}

@@ -5,4 +5,5 @@ pub mod error;
 pub mod go_duration;
 pub mod manifest;
 pub mod scenario;
+pub mod trace_source;
 pub mod yaml;

@@ -153,6 +153,9 @@ pub struct WorkloadsSpec {
     /// Arrival generators.
     #[serde(default)]
     pub arrivals: Vec<ArrivalSpec>,
+    /// Trace sources (see [`crate::input::trace_source`]).
+    #[serde(default)]
+    pub traces: Vec<crate::input::trace_source::TraceSpec>,
 }
 
 /// One timeline entry: `at` and exactly one action.
@@ -721,6 +724,10 @@ fn compile(
         } else if let Some(n) = &e.recover_node {
             timeline.push((at, Action::RecoverNode(node_ref(n, "recoverNode")?)));
         }
+    }
+    for (i, t) in f.workloads.traces.iter().enumerate() {
+        crate::input::trace_source::compile(t, base_dir, f.seed, &mut nodes, &mut timeline)
+            .map_err(|e| if e.field.is_none() { e.with_field(format!("workloads.traces[{i}]")) } else { e })?;
     }
     timeline.sort_by_key(|(t, _)| *t);
     let node_failures = match &f.faults.node_failures {
