@@ -20,17 +20,14 @@ fn bench(c: &mut Criterion) {
         println!("fgd benchmark skipped: the openb trace is not in ../shared/data/alibaba-gpu-v2023");
         return;
     };
-    let input = match load_input(
-        "openb",
-        &dir.join("openb_pod_list_default.csv"),
-        &dir.join("openb_node_list_gpu_node.csv"),
-    ) {
-        Ok(i) => i,
-        Err(e) => {
-            println!("fgd benchmark skipped: {e}");
-            return;
-        }
-    };
+    let input =
+        match load_input("openb", &dir.join("openb_pod_list_default.csv"), &dir.join("openb_node_list_gpu_node.csv")) {
+            Ok(i) => i,
+            Err(e) => {
+                println!("fgd benchmark skipped: {e}");
+                return;
+            }
+        };
     let mut g = c.benchmark_group("fgd_experiment_default_x1.3");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
     for p in Policy::PAPER {

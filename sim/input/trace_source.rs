@@ -98,11 +98,8 @@ pub fn compile(
                 inflate: spec.inflate,
                 shuffle: spec.inflate.is_some(),
             };
-            let order = if spec.inflate.is_some() {
-                crate::replay::engine::arrival_order(&rp, capacity, &cfg)
-            } else {
-                rp
-            };
+            let order =
+                if spec.inflate.is_some() { crate::replay::engine::arrival_order(&rp, capacity, &cfg) } else { rp };
             for (i, r) in order.iter().enumerate() {
                 let original = r.name.rsplit_once("-tuned-").map(|(a, _)| a).unwrap_or(&r.name);
                 let Some(src) = by_name.get(r.name.as_str()).or_else(|| by_name.get(original)) else { continue };

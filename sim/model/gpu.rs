@@ -18,7 +18,9 @@
 
 use crate::model::node::Node;
 use crate::model::pod::Pod;
-use crate::trace::{ANNOTATION_GPU_CARD_MODEL, LABEL_GPU_MODEL, RESOURCE_GPU_COUNT, RESOURCE_GPU_MILLI, RESOURCE_NVIDIA_GPU};
+use crate::trace::{
+    ANNOTATION_GPU_CARD_MODEL, LABEL_GPU_MODEL, RESOURCE_GPU_COUNT, RESOURCE_GPU_MILLI, RESOURCE_NVIDIA_GPU,
+};
 use serde::{Deserialize, Serialize};
 
 /// Milli-GPU in one GPU.
@@ -237,7 +239,8 @@ mod tests {
 
     #[test]
     fn a_pod_reads_its_gpu_request_from_each_form() {
-        let cases: &[(&[(&str, i64)], Option<&str>, GpuRequest)] = &[
+        type Case = (&'static [(&'static str, i64)], Option<&'static str>, GpuRequest);
+        let cases: &[Case] = &[
             (&[("cpu", 1000)], None, GpuRequest::none()),
             (&[(RESOURCE_NVIDIA_GPU, 2)], None, GpuRequest::new(1000, 2)),
             (&[(RESOURCE_GPU_MILLI, 460)], None, GpuRequest::new(460, 1)),

@@ -57,7 +57,12 @@ fn draw(
             .label(name.as_str())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
     }
-    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).position(SeriesLabelPosition::UpperLeft).draw()?;
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()?;
     Ok(())
 }
 
@@ -65,7 +70,8 @@ fn draw(
 mod tests {
     #[test]
     fn a_chart_is_an_svg_with_one_path_per_series() {
-        let s = vec![("a".to_string(), vec![(0.0, 0.0), (50.0, 40.0)]), ("b".to_string(), vec![(0.0, 0.0), (50.0, 45.0)])];
+        let s =
+            vec![("a".to_string(), vec![(0.0, 0.0), (50.0, 40.0)]), ("b".to_string(), vec![(0.0, 0.0), (50.0, 45.0)])];
         let svg = super::line_chart("t", "x", "y", &s);
         assert!(svg.starts_with("<svg"));
         assert!(svg.contains("\na\n</text>") && svg.contains("\nb\n</text>"), "legend names");

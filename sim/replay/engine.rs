@@ -208,7 +208,12 @@ pub fn place(pods: &[ReplayPod], nodes: &[ReplayNode], typical: TypicalPods, cfg
                     let mut best: Option<(i64, usize, Option<Vec<u32>>)> = None;
                     for &i in &feasible {
                         let n = &rt[i];
-                        let nv = NodeView { cpu_left_millis: n.cpu_left, gpu_free: &n.free, model: &nodes[i].model, tags: &n.tags };
+                        let nv = NodeView {
+                            cpu_left_millis: n.cpu_left,
+                            gpu_free: &n.free,
+                            model: &nodes[i].model,
+                            tags: &n.tags,
+                        };
                         let (s, g) = match cfg.policy {
                             Policy::BestFit => (best_fit::score(&nv, &view), None),
                             Policy::WorstFit => (worst_fit::score(&nv, &view), None),
@@ -246,10 +251,13 @@ pub fn place(pods: &[ReplayPod], nodes: &[ReplayNode], typical: TypicalPods, cfg
         let n = &mut rt[i];
         let gpus = match (gpus, cfg.policy.gpu_selection()) {
             (Some(g), _) => g,
-            (None, Some(sel)) => select_gpus(&pod.gpu, &n.free, sel, &mut |k| rng.random_range(0..k)).unwrap_or_default(),
+            (None, Some(sel)) => {
+                select_gpus(&pod.gpu, &n.free, sel, &mut |k| rng.random_range(0..k)).unwrap_or_default()
+            }
             (None, None) => {
                 // FGD's own choice when there was a single feasible node (no scoring ran).
-                let nv = NodeView { cpu_left_millis: n.cpu_left, gpu_free: &n.free, model: &nodes[i].model, tags: &n.tags };
+                let nv =
+                    NodeView { cpu_left_millis: n.cpu_left, gpu_free: &n.free, model: &nodes[i].model, tags: &n.tags };
                 let (model, mid, typ, c) = (&nodes[i].model, n.model_id, &typical, &mut cache);
                 fgd::score(&nv, &view, n.frag, &mut |cpu, free| c.frag(cpu, free, model, mid, typ)).1
             }
@@ -325,7 +333,8 @@ impl Replay {
     /// allocated % (see [`Replay::alloc_pct_at`]).
     pub fn alloc_curve(&self) -> Vec<(i64, f64)> {
         let cap = self.capacity_gpu_millis.max(1) as f64;
-        let max = self.placements.last().map(|p| (p.arrived_gpu_millis as f64 / cap * 100.0).round() as i64).unwrap_or(0);
+        let max =
+            self.placements.last().map(|p| (p.arrived_gpu_millis as f64 / cap * 100.0).round() as i64).unwrap_or(0);
         (0..=max).filter_map(|x| self.alloc_pct_at(x).map(|v| (x, v))).collect()
     }
 
@@ -345,7 +354,14 @@ mod tests {
     }
 
     fn node(name: &str, cpu: i64, gpus: u32) -> ReplayNode {
-        ReplayNode { name: name.into(), cpu_millis: cpu, memory_bytes: 1 << 40, max_pods: 110, gpus, model: "T4".into() }
+        ReplayNode {
+            name: name.into(),
+            cpu_millis: cpu,
+            memory_bytes: 1 << 40,
+            max_pods: 110,
+            gpus,
+            model: "T4".into(),
+        }
     }
 
     fn cfg(policy: Policy, inflate: Option<f64>) -> ReplayConfig {

@@ -118,7 +118,9 @@ pub fn load_input(format: &str, pods: &Path, nodes: &Path) -> Result<ReplayInput
                     .collect(),
             })
         }
-        other => Err(InputError::file(shown(pods), format!("unknown trace format `{other}` for replay (known: openb)"))),
+        other => {
+            Err(InputError::file(shown(pods), format!("unknown trace format `{other}` for replay (known: openb)")))
+        }
     }
 }
 
@@ -277,9 +279,19 @@ pub fn write_run(dir: &Path, s: &ReplaySummary, r: &Replay, placements: bool, ch
         let alloc = pts(&|p| p.allocated_gpu_millis as f64 / cap * 100.0);
         let frag = pts(&|p| r.frag_ratio_pct(p));
         let title = format!("{} — {} (seed {})", s.trace, s.policy, s.seed);
-        let svg = charts::line_chart(&title, "arrived GPU demand (% of capacity)", "GPU allocated (%)", &[(s.policy.clone(), alloc)]);
+        let svg = charts::line_chart(
+            &title,
+            "arrived GPU demand (% of capacity)",
+            "GPU allocated (%)",
+            &[(s.policy.clone(), alloc)],
+        );
         write_atomic(dir, "alloc.svg", svg.as_bytes()).map_err(|e| io(dir, e))?;
-        let svg = charts::line_chart(&title, "arrived GPU demand (% of capacity)", "fragmentation (% of idle GPU)", &[(s.policy.clone(), frag)]);
+        let svg = charts::line_chart(
+            &title,
+            "arrived GPU demand (% of capacity)",
+            "fragmentation (% of idle GPU)",
+            &[(s.policy.clone(), frag)],
+        );
         write_atomic(dir, "frag.svg", svg.as_bytes()).map_err(|e| io(dir, e))?;
     }
     Ok(())
@@ -327,7 +339,9 @@ fn run_cli(a: &ReplayArgs) -> Result<(), CliError> {
             .split(',')
             .map(|p| Policy::parse(p.trim()).ok_or_else(|| CliError::Usage(format!("unknown policy `{p}`"))))
             .collect::<Result<_, _>>()?,
-        None => vec![Policy::parse(&a.policy).ok_or_else(|| CliError::Usage(format!("unknown policy `{}`", a.policy)))?],
+        None => {
+            vec![Policy::parse(&a.policy).ok_or_else(|| CliError::Usage(format!("unknown policy `{}`", a.policy)))?]
+        }
     };
     let seeds = match &a.seeds {
         Some(s) => parse_seeds(s).map_err(CliError::Usage)?,
@@ -344,7 +358,10 @@ fn run_cli(a: &ReplayArgs) -> Result<(), CliError> {
     for (i, _) in inputs.iter().enumerate() {
         for p in &policies {
             for s in &seeds {
-                jobs.push(Job { input: i, cfg: ReplayConfig { policy: *p, seed: *s, inflate: a.inflate, shuffle: !a.no_shuffle } });
+                jobs.push(Job {
+                    input: i,
+                    cfg: ReplayConfig { policy: *p, seed: *s, inflate: a.inflate, shuffle: !a.no_shuffle },
+                });
             }
         }
     }
@@ -372,8 +389,11 @@ fn run_cli(a: &ReplayArgs) -> Result<(), CliError> {
                     } else {
                         a.out.join(&input.name).join(job.cfg.policy.name()).join(format!("seed-{}", job.cfg.seed))
                     };
-                    let out = write_run(&dir, &summary, &r, single || a.placements, single)
-                        .map(|()| Outcome { curve: r.alloc_curve(), summary, wall_ms });
+                    let out = write_run(&dir, &summary, &r, single || a.placements, single).map(|()| Outcome {
+                        curve: r.alloc_curve(),
+                        summary,
+                        wall_ms,
+                    });
                     if !a.quiet && !single {
                         eprintln!("{} {} seed {}: {:.0} ms", input.name, job.cfg.policy.name(), job.cfg.seed, wall_ms);
                     }
@@ -429,7 +449,11 @@ fn mean_sd(v: &[f64]) -> (f64, f64) {
         return (f64::NAN, f64::NAN);
     }
     let m = v.iter().sum::<f64>() / v.len() as f64;
-    let sd = if v.len() > 1 { (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (v.len() - 1) as f64).sqrt() } else { 0.0 };
+    let sd = if v.len() > 1 {
+        (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (v.len() - 1) as f64).sqrt()
+    } else {
+        0.0
+    };
     (m, sd)
 }
 
@@ -483,7 +507,8 @@ fn write_aggregate(out: &Path, traces: &[String], policies: &[Policy], outcomes:
     }
     write_atomic(out, "results.csv", results.as_bytes()).map_err(|e| io(out, e))?;
     let mut table = String::from("trace,policy,runs,unallocated_gpu_pct_mean,unallocated_gpu_pct_sd\n");
-    let mut curves = String::from("trace,policy,arrived_gpu_pct,alloc_gpu_pct_median,alloc_gpu_pct_p25,alloc_gpu_pct_p75\n");
+    let mut curves =
+        String::from("trace,policy,arrived_gpu_pct,alloc_gpu_pct_median,alloc_gpu_pct_p25,alloc_gpu_pct_p75\n");
     let mut timing = serde_json::Map::new();
     for t in traces {
         let mut series = Vec::new();
@@ -493,7 +518,10 @@ fn write_aggregate(out: &Path, traces: &[String], policies: &[Policy], outcomes:
             let (m, sd) = mean_sd(&v);
             let _ = writeln!(table, "{t},{},{},{m:.2},{sd:.2}", p.name(), v.len());
             let w: Vec<f64> = runs.iter().map(|o| o.wall_ms).collect();
-            timing.insert(format!("{t}/{}", p.name()), serde_json::json!({"mean_wall_ms": mean_sd(&w).0, "runs": w.len()}));
+            timing.insert(
+                format!("{t}/{}", p.name()),
+                serde_json::json!({"mean_wall_ms": mean_sd(&w).0, "runs": w.len()}),
+            );
             let max_x = runs.iter().filter_map(|o| o.curve.last().map(|c| c.0)).max().unwrap_or(0);
             let mut pts = Vec::new();
             for x in 0..=max_x {

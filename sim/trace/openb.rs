@@ -139,7 +139,13 @@ impl Table {
             InputError::at(&self.file, line, column, col, format!("`{col}` must be a non-negative integer, got `{v}`"))
         })?;
         if n < 0 {
-            return Err(InputError::at(&self.file, line, column, col, format!("`{col}` must not be negative, got {n}")));
+            return Err(InputError::at(
+                &self.file,
+                line,
+                column,
+                col,
+                format!("`{col}` must not be negative, got {n}"),
+            ));
         }
         Ok(Some(n))
     }
@@ -213,7 +219,10 @@ pub fn read_nodes(path: &Path, shown: &str) -> Result<Vec<OpenbNode>, InputError
         });
     }
     if out.len() as u64 > crate::limits::MAX_NODES {
-        return Err(InputError::file(shown, format!("more nodes than limits::MAX_NODES ({})", crate::limits::MAX_NODES)));
+        return Err(InputError::file(
+            shown,
+            format!("more nodes than limits::MAX_NODES ({})", crate::limits::MAX_NODES),
+        ));
     }
     Ok(out)
 }
@@ -410,7 +419,10 @@ mod tests {
     fn malformed_rows_name_the_file_line_and_column() {
         let cases = [
             ("bad_missing_column.csv", "bad_missing_column.csv:3:5: field `gpu_milli`: missing column"),
-            ("bad_not_a_number.csv", "bad_not_a_number.csv:2:2: field `cpu_milli`: `cpu_milli` must be a non-negative integer, got `lots`"),
+            (
+                "bad_not_a_number.csv",
+                "bad_not_a_number.csv:2:2: field `cpu_milli`: `cpu_milli` must be a non-negative integer, got `lots`",
+            ),
             ("bad_negative.csv", "bad_negative.csv:4:3: field `memory_mib`: `memory_mib` must not be negative, got -5"),
             ("bad_header.csv", "bad_header.csv:1:1: field `num_gpu`: missing column `num_gpu` in the header"),
         ];

@@ -32,7 +32,8 @@ mod tests {
 
     #[test]
     fn best_fit_prefers_the_fullest_node() {
-        let cases: &[(&str, i64, &[i64], i64, GpuRequest, i64)] = &[
+        type Case = (&'static str, i64, &'static [i64], i64, GpuRequest, i64);
+        let cases: &[Case] = &[
             ("an empty 8-gpu 128-core node after a 1-gpu pod", 128_000, &[1000; 8], 0, GpuRequest::new(1000, 1), 6),
             ("a node left with nothing scores 100", 4000, &[500], 4000, GpuRequest::new(500, 1), 100),
             ("half the cpu and gpu left scores 50", 64_000, &[1000; 4], 0, GpuRequest::none(), 50),

@@ -27,7 +27,8 @@ mod tests {
 
     #[test]
     fn dot_product_prefers_the_least_aligned_node() {
-        let cases: &[(&str, i64, &[i64], i64, GpuRequest, i64)] = &[
+        type Case = (&'static str, i64, &'static [i64], i64, GpuRequest, i64);
+        let cases: &[Case] = &[
             // dot = 1·0.5 + 1·0.5 = 1 → 50.
             ("a full-size node and a half-size pod", 128_000, &[1000; 8], 64_000, GpuRequest::new(1000, 4), 50),
             // dot = 0.5·0.5 + 0.125·0.5 = 0.3125 → 84.

@@ -17,7 +17,12 @@ pub fn sigmoid(x: f64) -> f64 {
 /// FGD's score of `pod` on `node` and, for a GPU-share pod, the GPU it chooses. `frag(cpu_left,
 /// gpu_free)` computes `F` of a node state (the same node, so same model); `frag_now` is `F(n)`.
 /// The node must be feasible.
-pub fn score(node: &NodeView, pod: &PodView, frag_now: f64, frag: &mut dyn FnMut(i64, &[i64]) -> f64) -> (i64, Vec<u32>) {
+pub fn score(
+    node: &NodeView,
+    pod: &PodView,
+    frag_now: f64,
+    frag: &mut dyn FnMut(i64, &[i64]) -> f64,
+) -> (i64, Vec<u32>) {
     if pod.cpu_millis == 0 && !pod.gpu.is_gpu() {
         return (100, Vec::new());
     }
@@ -91,13 +96,35 @@ mod tests {
 
     #[test]
     fn fgd_scores_follow_the_fragmentation_change() {
-        let cases: &[(&str, i64, &[i64], i64, GpuRequest, (i64, Vec<u32>))] = &[
+        type Case = (&'static str, i64, &'static [i64], i64, GpuRequest, (i64, Vec<u32>));
+        let cases: &[Case] = &[
             // A half pod on a half-used GPU fills it: F drops from 250 (0.5 of the 500 left) to 0.
-            ("filling a half-used gpu lowers fragmentation", 8000, &[500, 1000], 1000, GpuRequest::new(500, 1), (56, vec![0])),
+            (
+                "filling a half-used gpu lowers fragmentation",
+                8000,
+                &[500, 1000],
+                1000,
+                GpuRequest::new(500, 1),
+                (56, vec![0]),
+            ),
             // On an empty node it cuts a whole GPU in half: F rises 0 → 250.
-            ("cutting a fresh gpu raises fragmentation", 8000, &[1000, 1000], 1000, GpuRequest::new(500, 1), (43, vec![0])),
+            (
+                "cutting a fresh gpu raises fragmentation",
+                8000,
+                &[1000, 1000],
+                1000,
+                GpuRequest::new(500, 1),
+                (43, vec![0]),
+            ),
             // A whole-GPU pod on an empty node: F stays 0 → sigmoid(0) = 0.5.
-            ("a whole gpu on an empty node changes nothing", 8000, &[1000, 1000], 1000, GpuRequest::new(1000, 1), (50, vec![0])),
+            (
+                "a whole gpu on an empty node changes nothing",
+                8000,
+                &[1000, 1000],
+                1000,
+                GpuRequest::new(1000, 1),
+                (50, vec![0]),
+            ),
             // Taking the last core makes the remaining GPU unusable: F 0 → 1000.
             ("using the last cpu strands the gpu", 1500, &[1000, 1000], 1000, GpuRequest::new(1000, 1), (26, vec![0])),
             ("an empty pod scores 100", 8000, &[1000], 0, GpuRequest::none(), (100, vec![])),

@@ -44,7 +44,7 @@ impl TypicalPods {
         let mut v: Vec<_> = counts.into_iter().collect();
         // count desc, then key desc (the BTreeMap gives key asc; a stable sort keeps it reversed).
         v.reverse();
-        v.sort_by(|a, b| b.1.cmp(&a.1));
+        v.sort_by_key(|e| std::cmp::Reverse(e.1));
         let mut kept = Vec::new();
         let mut covered = 0u64;
         for (key, c) in v {
@@ -94,7 +94,12 @@ impl FragCategories {
 
 /// The seven categories of a node with `cpu_left_millis` CPU, GPUs with free milli `gpu_free`
 /// and model `model`, against `typical`.
-pub fn node_frag_categories(cpu_left_millis: i64, gpu_free: &[i64], model: &str, typical: &TypicalPods) -> FragCategories {
+pub fn node_frag_categories(
+    cpu_left_millis: i64,
+    gpu_free: &[i64],
+    model: &str,
+    typical: &TypicalPods,
+) -> FragCategories {
     let gl: i64 = gpu_free.iter().sum();
     let glf = gl as f64;
     let mut c = FragCategories::default();
@@ -181,7 +186,14 @@ impl FragCache {
     }
 
     /// `F(n)` of a node, memoised. `model_id` must identify `model` (up to 63).
-    pub fn frag(&mut self, cpu_left_millis: i64, gpu_free: &[i64], model: &str, model_id: u8, typical: &TypicalPods) -> f64 {
+    pub fn frag(
+        &mut self,
+        cpu_left_millis: i64,
+        gpu_free: &[i64],
+        model: &str,
+        model_id: u8,
+        typical: &TypicalPods,
+    ) -> f64 {
         let Some(key) = key(cpu_left_millis, gpu_free, model_id) else {
             return node_frag(cpu_left_millis, gpu_free, model, typical);
         };
@@ -277,7 +289,10 @@ mod tests {
             let c = node_frag_categories(*cpu, free, "T4", &mix);
             assert!((c.sum_except_q3() - want).abs() < 1e-9, "{name}: categories");
             let total: i64 = free.iter().sum();
-            assert!((c.sum_except_q3() + c.q3_satisfied - total as f64).abs() < 1e-9, "{name}: all categories sum to free");
+            assert!(
+                (c.sum_except_q3() + c.q3_satisfied - total as f64).abs() < 1e-9,
+                "{name}: all categories sum to free"
+            );
         }
     }
 

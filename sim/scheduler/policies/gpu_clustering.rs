@@ -32,7 +32,8 @@ mod tests {
     #[test]
     fn gpu_clustering_prefers_nodes_of_the_same_shape() {
         let share = GpuRequest::new(500, 1);
-        let cases: &[(&str, &[i64], &[(u32, u32)], GpuRequest, i64)] = &[
+        type Case = (&'static str, &'static [i64], &'static [(u32, u32)], GpuRequest, i64);
+        let cases: &[Case] = &[
             ("a cpu pod scores 0", &[1000], &[], GpuRequest::none(), 0),
             ("an empty 8-gpu node: base 0 + 25", &[1000; 8], &[], share.clone(), 25),
             ("an empty 2-gpu node: base 18 + 25", &[1000; 2], &[], share.clone(), 43),

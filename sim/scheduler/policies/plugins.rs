@@ -9,7 +9,9 @@
 //! key and scheduling attempt (plugins see no run seed).
 
 use super::frag::{TypicalPods, node_frag};
-use super::{NodeView, PodView, Policy, affinity_tag, best_fit, dot_product, fgd, gpu_clustering, gpu_packing, worst_fit};
+use super::{
+    NodeView, PodView, Policy, affinity_tag, best_fit, dot_product, fgd, gpu_clustering, gpu_packing, worst_fit,
+};
 use crate::cluster::{ClusterState, NodeId, NodeState, PodId};
 use crate::model::gpu::{GpuRequest, GpuSelection, gpus_fit, node_gpu_model, select_gpus};
 use crate::model::pod::Pod;

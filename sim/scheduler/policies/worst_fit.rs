@@ -22,7 +22,8 @@ mod tests {
 
     #[test]
     fn worst_fit_prefers_the_emptiest_node() {
-        let cases: &[(&str, i64, &[i64], i64, GpuRequest, i64)] = &[
+        type Case = (&'static str, i64, &'static [i64], i64, GpuRequest, i64);
+        let cases: &[Case] = &[
             ("an empty 8-gpu 128-core node after a 1-gpu pod", 128_000, &[1000; 8], 0, GpuRequest::new(1000, 1), 93),
             ("a node left with nothing scores 0", 4000, &[500], 4000, GpuRequest::new(500, 1), 0),
         ];
