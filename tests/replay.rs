@@ -109,3 +109,25 @@ fn a_scenario_replays_an_openb_trace_with_a_research_scheduler() {
         assert!(pods.lines().count() > 6, "{pods}");
     }
 }
+
+#[test]
+fn the_queue_order_is_selectable_from_a_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.yaml");
+    for (order, ok) in [("sjf", true), ("drf", true), ("priority", true), ("lifo", false)] {
+        let o = Command::new(env!("CARGO_BIN_EXE_kubesim"))
+            .arg("run")
+            .arg(&scenario)
+            .arg("--out")
+            .arg(dir.path())
+            .arg("--set")
+            .arg(format!("scheduler.queue={order}"))
+            .arg("-q")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.success(), ok, "{order}: {}", String::from_utf8_lossy(&o.stderr));
+        if !ok {
+            assert_eq!(o.status.code(), Some(2));
+        }
+    }
+}

@@ -96,6 +96,9 @@ pub struct SchedulerSpec {
     /// `percentageOfNodesToScore` (0 or absent: adaptive).
     #[serde(default)]
     pub percentage_of_nodes_to_score: Option<u32>,
+    /// activeQ order: `priority` (default, kube-scheduler's PrioritySort), `sjf` or `drf`.
+    #[serde(default)]
+    pub queue: crate::scheduler::queue::QueueOrder,
 }
 
 fn default_scheduler_name() -> String {
@@ -109,6 +112,7 @@ impl Default for SchedulerSpec {
             config: None,
             config_inline: None,
             percentage_of_nodes_to_score: None,
+            queue: Default::default(),
         }
     }
 }
@@ -359,6 +363,8 @@ pub struct Scenario {
     pub scheduler_config: Option<crate::scheduler::config::KubeSchedulerConfiguration>,
     /// percentageOfNodesToScore.
     pub percentage_of_nodes_to_score: Option<u32>,
+    /// The scheduling queue's order.
+    pub queue_order: crate::scheduler::queue::QueueOrder,
     /// Default start-up latency.
     pub kubelet_startup_latency: DurationDist,
     /// Sample period.
@@ -803,6 +809,7 @@ fn compile(
         scheduler: scheduler_label,
         scheduler_config,
         percentage_of_nodes_to_score: f.scheduler.percentage_of_nodes_to_score,
+        queue_order: f.scheduler.queue,
         kubelet_startup_latency: f.kubelet.startup_latency.clone(),
         sample_period,
         node_failures,

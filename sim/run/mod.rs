@@ -253,6 +253,7 @@ impl<'s> Simulation<'s> {
             nominated: Default::default(),
             nominated_on: Default::default(),
         };
+        sim.scheduler.queue.set_order(scenario.queue_order);
         sim.timeseries.write(summary::TIMESERIES_HEADER.as_bytes())?;
         sim.start()?;
         Ok(sim)
@@ -557,7 +558,8 @@ impl<'s> Simulation<'s> {
                         ),
                     );
                 }
-                self.scheduler.queue.add(id, priority, now);
+                let run_us = self.cluster.pod(id).pod.run.run_duration.as_ref().map(|d| d.mean_micros() as u64);
+                self.scheduler.queue.add_job(id, priority, now, run_us);
                 self.ensure_cycle();
                 Ok(())
             }
@@ -590,7 +592,15 @@ impl<'s> Simulation<'s> {
 
     fn on_cycle(&mut self) -> Result<(), RunError> {
         self.cycle_scheduled = false;
-        let Some(id) = self.scheduler.queue.pop() else { return Ok(()) };
+        let popped = if self.scheduler.queue.order() == crate::scheduler::queue::QueueOrder::Drf {
+            let shares = crate::scheduler::queue::namespace_dominant_shares(&self.cluster);
+            let cluster = &self.cluster;
+            let share = |p: PodId| shares.get(&cluster.pod(p).pod.namespace).copied().unwrap_or(0.0);
+            self.scheduler.queue.pop_min_share(&share)
+        } else {
+            self.scheduler.queue.pop()
+        };
+        let Some(id) = popped else { return Ok(()) };
         self.cluster.note_attempt(id);
         let now = self.queue.now();
         let nominated = self.nominated.get(&id).copied();
