@@ -1,4 +1,5 @@
-//! The command line: `kubesim run`, `kubesim validate` and `kubesim schedulers`.
+//! The command line: `kubesim run`, `validate`, `explain`, `compare`, `merge`, `report` and
+//! `schedulers`.
 //!
 //! Exit status: 0 on success, 2 for any problem with the inputs (with a message naming file,
 //! line, column and field), 1 for anything else (an output folder that cannot be written).
@@ -29,7 +30,7 @@ struct Cli {
 enum Command {
     /// Run one simulation and write its output folder.
     #[command(
-        after_help = "Examples:\n  kubesim run scenarios/quickstart.yaml\n  kubesim run scenarios/quickstart.yaml --seed 7 --out out/q7\n  kubesim run scenarios/quickstart.yaml --set cluster.nodePools[0].count=20 --set scheduler.name=most-allocated\n\nOutputs (in --out, default out/<scenario>): summary.json, pods.csv, nodes.csv, timeseries.csv, events.jsonl, run.json"
+        after_help = "Examples:\n  kubesim run scenarios/quickstart.yaml\n  kubesim run scenarios/quickstart.yaml --seed 7 --out out/q7\n  kubesim run scenarios/quickstart.yaml --set cluster.nodePools[0].count=20 --set scheduler.name=most-allocated\n\nOutputs (in --out, default out/<scenario>): summary.json, pods.csv, nodes.csv, timeseries.csv, events.jsonl, run.json, charts/*.svg, report.html"
     )]
     Run {
         /// The scenario file.
@@ -49,7 +50,16 @@ enum Command {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        /// Also write the charts as PNG (charts/*.png).
+        #[arg(long)]
+        png: bool,
     },
+    /// Run the cross product of scenarios, --set values, schedulers and seeds, and compare them.
+    Compare(crate::compare::cli::CompareArgs),
+    /// Join the folders of `compare --shard` slices into the files of a single comparison.
+    Merge(crate::compare::cli::MergeArgs),
+    /// Rebuild the charts and report.html of a `run` or `compare` output folder.
+    Report(crate::compare::cli::ReportArgs),
     /// Check a scenario and everything it references, without running it.
     #[command(
         after_help = "Examples:\n  kubesim validate scenarios/quickstart.yaml\n  kubesim validate my.yaml --set duration=2h"
@@ -99,7 +109,10 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
-        Command::Run { scenario: path, seed, out, mut set, check_invariants, quiet } => {
+        Command::Compare(a) => crate::compare::cli::compare_main(a),
+        Command::Merge(a) => crate::compare::cli::merge_main(a),
+        Command::Report(a) => crate::compare::cli::report_main(a),
+        Command::Run { scenario: path, seed, out, mut set, check_invariants, quiet, png } => {
             if let Some(s) = seed {
                 set.push(format!("seed={s}"));
             }
@@ -114,6 +127,11 @@ pub fn main() -> i32 {
             let opts = RunOptions { out_dir: Some(out_dir.clone()), check_invariants };
             match run(&sc, &opts) {
                 Ok(r) => {
+                    let ropts = crate::report::ReportOptions { png, scenario_file: Some(path.clone()) };
+                    if let Err(e) = crate::report::write_run_report(&out_dir, &ropts) {
+                        eprintln!("error: cannot write the report: {e}");
+                        return EXIT_FAILURE;
+                    }
                     if !quiet {
                         if !sc.ignored_fields.is_empty() {
                             eprintln!("note: these manifest fields are not modelled and were ignored:");

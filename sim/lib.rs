@@ -22,13 +22,20 @@
 
 pub mod cli;
 pub mod cluster;
+pub mod compare;
+pub mod controllers;
+pub mod convergence;
 pub mod engine;
 pub mod explain;
 pub mod input;
 pub mod kubelet;
 pub mod limits;
 pub mod model;
+<<<<<<< HEAD
 pub mod replay;
+=======
+pub mod report;
+>>>>>>> main
 pub mod run;
 pub mod scheduler;
 pub mod trace;

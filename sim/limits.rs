@@ -19,3 +19,6 @@ pub const MAX_RUN_DURATION_MICROS: u64 = 10 * 365 * 24 * 3600 * 1_000_000;
 pub const MIN_SAMPLE_PERIOD_MICROS: u64 = 1_000;
 /// Most events one run may process before it is stopped as runaway.
 pub const MAX_EVENTS: u64 = 10_000_000_000;
+
+/// Most runs one `kubesim compare` plan may hold (scenarios × set values × schedulers × seeds).
+pub const MAX_COMPARE_RUNS: u64 = 1_000_000;

@@ -13,11 +13,11 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Index of a node in the store (stable for the whole run).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 pub struct NodeId(pub u32);
 
 /// Index of a pod in the store (stable for the whole run).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 pub struct PodId(pub u32);
 
 /// The lifecycle phase of a pod in the simulation.
@@ -106,6 +106,8 @@ pub struct PodState {
     pub started: Option<SimTime>,
     /// Time it reached a terminal phase.
     pub finished: Option<SimTime>,
+    /// Since when it is Ready (`None`: not Ready). Cleared when it stops running.
+    pub ready_since: Option<SimTime>,
     /// Scheduling cycles run for it.
     pub scheduling_attempts: u32,
     /// Times it was preempted.
@@ -146,6 +148,7 @@ pub struct ClusterState {
     image_nodes: BTreeMap<String, u32>,
     nodes_with_affinity_pods: BTreeSet<NodeId>,
     nodes_with_required_anti_affinity_pods: BTreeSet<NodeId>,
+    pdbs: Vec<(crate::controllers::disruption::Pdb, crate::controllers::disruption::PdbStatus)>,
 }
 
 /// An image name as ImageLocality compares it: `:latest` is appended when the name has no tag
@@ -330,6 +333,7 @@ impl ClusterState {
             scheduled: None,
             started: None,
             finished: None,
+            ready_since: None,
             scheduling_attempts: 0,
             preemptions: 0,
             evictions: 0,
@@ -492,6 +496,59 @@ impl ClusterState {
         p.epoch += 1;
     }
 
+    /// Invalidates a pod's pending timers (container crash, node loss); returns the new epoch.
+    pub fn bump_epoch(&mut self, id: PodId) -> u32 {
+        let p = &mut self.pods[id.0 as usize];
+        p.epoch += 1;
+        p.epoch
+    }
+
+    /// Clears a pod's Ready condition (container crashed, node lost).
+    pub fn set_not_ready(&mut self, id: PodId) {
+        self.pods[id.0 as usize].ready_since = None;
+    }
+
+    /// Counts one container restart.
+    pub fn note_restart(&mut self, id: PodId) {
+        self.pods[id.0 as usize].restarts += 1;
+    }
+
+    /// Counts one eviction.
+    pub fn note_evicted(&mut self, id: PodId) {
+        self.pods[id.0 as usize].evictions += 1;
+    }
+
+    /// Adds a PodDisruptionBudget (status computed later).
+    pub fn add_pdb(&mut self, pdb: crate::controllers::disruption::Pdb) {
+        self.pdbs.push((pdb, Default::default()));
+    }
+
+    /// PodDisruptionBudgets with their last computed status, in creation order.
+    pub fn pdbs(&self) -> &[(crate::controllers::disruption::Pdb, crate::controllers::disruption::PdbStatus)] {
+        &self.pdbs
+    }
+
+    /// Stores the status of budget `i`.
+    pub fn set_pdb_status(&mut self, i: usize, status: crate::controllers::disruption::PdbStatus) {
+        self.pdbs[i].1 = status;
+    }
+
+    /// Marks a running pod Ready (its readiness delay is over); the epoch is unchanged so that the
+    /// pod's completion timer stays valid.
+    pub fn mark_ready(&mut self, id: PodId, now: SimTime) {
+        let p = &mut self.pods[id.0 as usize];
+        if p.phase == PodPhase::Running && !p.terminating && p.ready_since.is_none() {
+            p.ready_since = Some(now);
+        }
+    }
+
+    /// Marks a pod as being deleted (graceful deletion): a terminating pod is not Ready.
+    pub fn mark_deleting(&mut self, id: PodId) {
+        let p = &mut self.pods[id.0 as usize];
+        p.terminating = true;
+        p.ready_since = None;
+    }
+
     /// Moves a pod to a terminal phase, releasing its node's resources if it held any.
     pub fn terminate(&mut self, id: PodId, phase: PodPhase, now: SimTime) {
         debug_assert!(phase.is_terminal());
@@ -504,6 +561,7 @@ impl ClusterState {
         self.phase_counts[phase as usize] += 1;
         p.phase = phase;
         p.finished = Some(now);
+        p.ready_since = None;
         p.epoch += 1;
         self.pod_by_key.remove(&(p.pod.namespace.clone(), p.pod.name.clone()));
         if was_assigned && let Some(node_id) = p.node {

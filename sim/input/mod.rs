@@ -2,8 +2,13 @@
 //! durations, and the error type that names file, line, column and field.
 
 pub mod error;
+pub mod faults;
 pub mod go_duration;
 pub mod manifest;
 pub mod scenario;
+<<<<<<< HEAD
 pub mod trace_source;
+=======
+pub mod workloads;
+>>>>>>> main
 pub mod yaml;

@@ -183,6 +183,114 @@ pub struct TimelineEntry {
     /// Bring a failed node back.
     #[serde(default)]
     pub recover_node: Option<Spanned<String>>,
+    /// Crash a pod's containers: `namespace/name` or `name`.
+    #[serde(default)]
+    pub crash_pod: Option<Spanned<String>>,
+    /// Mark a node unschedulable.
+    #[serde(default)]
+    pub cordon: Option<Spanned<String>>,
+    /// Mark a node schedulable again.
+    #[serde(default)]
+    pub uncordon: Option<Spanned<String>>,
+    /// Cordon a node and evict its pods (PDB-aware, retried every 5 s, as `kubectl drain`).
+    #[serde(default)]
+    pub drain: Option<Spanned<String>>,
+    /// Fail every node of a zone.
+    #[serde(default)]
+    pub fail_zone: Option<Spanned<String>>,
+    /// Recover every node of a zone.
+    #[serde(default)]
+    pub recover_zone: Option<Spanned<String>>,
+    /// Cut nodes off from the control plane: `{nodes: [...]}` or `{zone: z}`.
+    #[serde(default)]
+    pub partition: Option<crate::input::faults::NodeSetSpec>,
+    /// Reconnect partitioned nodes: `{nodes: [...]}` or `{zone: z}`.
+    #[serde(default)]
+    pub heal: Option<crate::input::faults::NodeSetSpec>,
+    /// Delete a workload object (cascading to what it owns).
+    #[serde(default)]
+    pub delete: Option<ObjectRefSpec>,
+    /// Set a workload's replicas.
+    #[serde(default)]
+    pub scale: Option<ScaleSpec>,
+    /// Change a workload's pod template (a new image, or a restart).
+    #[serde(default)]
+    pub rollout: Option<RolloutSpec>,
+}
+
+/// A reference to a workload object in a timeline action.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ObjectRefSpec {
+    /// Kind (`Deployment`, `deploy`, `sts`, ...).
+    pub kind: Spanned<String>,
+    /// Name.
+    pub name: String,
+    /// Namespace (default `default`).
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+/// `scale`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScaleSpec {
+    /// Kind (Deployment, ReplicaSet, StatefulSet; Job scales `parallelism`).
+    pub kind: Spanned<String>,
+    /// Name.
+    pub name: String,
+    /// Namespace (default `default`).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// New replica count.
+    pub replicas: i32,
+}
+
+/// `rollout`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RolloutSpec {
+    /// Kind.
+    pub kind: Spanned<String>,
+    /// Name.
+    pub name: String,
+    /// Namespace (default `default`).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// New image (of `container`, else of every container).
+    #[serde(default)]
+    pub image: Option<String>,
+    /// Container whose image changes.
+    #[serde(default)]
+    pub container: Option<String>,
+}
+
+/// A compiled `rollout`: what changes in the pod template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolloutPatch {
+    /// New image.
+    pub image: Option<String>,
+    /// Only this container (else all).
+    pub container: Option<String>,
+}
+
+impl RolloutPatch {
+    /// Applies the patch to a template: sets the image, or without one adds the
+    /// `kubectl.kubernetes.io/restartedAt` annotation as `kubectl rollout restart` does.
+    pub fn apply(&self, template: &mut Pod, now: SimTime) {
+        match &self.image {
+            Some(img) => {
+                for c in &mut template.containers {
+                    if self.container.as_ref().is_none_or(|n| *n == c.name) {
+                        c.image = img.clone();
+                    }
+                }
+            }
+            None => {
+                template.annotations.insert("kubectl.kubernetes.io/restartedAt".into(), format!("{}us", now.0));
+            }
+        }
+    }
 }
 
 /// `kubelet`.
@@ -192,6 +300,13 @@ pub struct KubeletSpec {
     /// Default start-up latency (bind to Running) for pods that set none.
     #[serde(default = "default_startup")]
     pub startup_latency: DurationDist,
+    /// Probability that a container run crashes, for pods without the
+    /// `kubesim.io/failure-probability` annotation (default 0).
+    #[serde(default)]
+    pub failure_probability: f64,
+    /// Default readiness delay (Running to Ready) for pods that set none (absent: Ready at once).
+    #[serde(default)]
+    pub readiness_delay: Option<DurationDist>,
 }
 
 fn default_startup() -> DurationDist {
@@ -200,7 +315,7 @@ fn default_startup() -> DurationDist {
 
 impl Default for KubeletSpec {
     fn default() -> Self {
-        KubeletSpec { startup_latency: default_startup() }
+        KubeletSpec { startup_latency: default_startup(), failure_probability: 0.0, readiness_delay: None }
     }
 }
 
@@ -244,6 +359,12 @@ pub struct FaultsSpec {
     /// Random node crashes and recoveries.
     #[serde(default)]
     pub node_failures: Option<NodeFailureSpec>,
+    /// Random pod crashes.
+    #[serde(default)]
+    pub pod_crashes: Option<crate::input::faults::PodCrashSpec>,
+    /// Node events from a trace.
+    #[serde(default)]
+    pub node_timeline: Option<crate::input::faults::NodeTimelineSpec>,
 }
 
 /// The scenario file as written.
@@ -321,6 +442,43 @@ pub enum Action {
     FailNode(String),
     /// Recover a node.
     RecoverNode(String),
+    /// A fault action (pod crash, cordon, drain, zone outage, partition).
+    Fault(crate::input::faults::FaultAction),
+    /// Create or update a workload object.
+    ApplyWorkload(Box<crate::controllers::Workload>),
+    /// Delete a workload object, cascading.
+    DeleteWorkload(crate::controllers::ObjectKey),
+    /// Set a workload's replicas.
+    Scale {
+        /// The object.
+        key: crate::controllers::ObjectKey,
+        /// New replicas.
+        replicas: i32,
+    },
+    /// Change a workload's pod template.
+    Rollout {
+        /// The object.
+        key: crate::controllers::ObjectKey,
+        /// The change.
+        patch: RolloutPatch,
+    },
+}
+
+impl Action {
+    /// The action's name in outputs (`addPod`, `scale`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::AddPod(_) => "addPod",
+            Action::DeletePod { .. } => "deletePod",
+            Action::FailNode(_) => "failNode",
+            Action::RecoverNode(_) => "recoverNode",
+            Action::ApplyWorkload(_) => "apply",
+            Action::DeleteWorkload(_) => "delete",
+            Action::Scale { .. } => "scale",
+            Action::Rollout { .. } => "rollout",
+            Action::Fault(f) => f.name(),
+        }
+    }
 }
 
 /// The random node-failure model, compiled.
@@ -351,6 +509,8 @@ pub struct Scenario {
     pub nodes: Vec<(Node, bool)>,
     /// Pods created at time zero.
     pub initial_pods: Vec<Pod>,
+    /// Workload objects created at time zero.
+    pub workloads: Vec<crate::controllers::Workload>,
     /// Declared namespaces and their labels.
     pub namespaces: std::collections::BTreeMap<String, Labels>,
     /// Arrival generators.
@@ -367,10 +527,18 @@ pub struct Scenario {
     pub queue_order: crate::scheduler::queue::QueueOrder,
     /// Default start-up latency.
     pub kubelet_startup_latency: DurationDist,
+    /// Default readiness delay.
+    pub kubelet_readiness_delay: Option<DurationDist>,
     /// Sample period.
     pub sample_period: SimDuration,
     /// Random node failures.
     pub node_failures: Option<NodeFailureModel>,
+    /// Random pod crashes: time between two crashes.
+    pub pod_crash_interval: Option<DurationDist>,
+    /// Default probability that a container run crashes.
+    pub kubelet_failure_probability: f64,
+    /// PodDisruptionBudgets applied at time zero.
+    pub pdbs: Vec<crate::controllers::disruption::Pdb>,
     /// `Kind: field` of every manifest field present but not modelled.
     pub ignored_fields: BTreeSet<String>,
     /// The scenario text as run (after `--set`).
@@ -512,6 +680,40 @@ fn pool_nodes(pool: &NodePoolSpec, file: &str, idx: usize) -> Result<Vec<Node>, 
     Ok(out)
 }
 
+fn check_probability(p: f64, shown: &str) -> Result<f64, InputError> {
+    if (0.0..=1.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(InputError::file(shown, format!("expected a probability in [0, 1], got {p}"))
+            .with_field("kubelet.failureProbability"))
+    }
+}
+
+fn object_key(
+    shown: &str,
+    kind: &Spanned<String>,
+    name: &str,
+    namespace: &Option<String>,
+    field: &str,
+) -> Result<crate::controllers::ObjectKey, InputError> {
+    let k = crate::controllers::Kind::parse(&kind.value).ok_or_else(|| {
+        err_at(
+            shown,
+            kind,
+            &format!("{field}.kind"),
+            format!(
+                "{:?} is not a workload kind (Deployment, ReplicaSet, Job, CronJob, DaemonSet, StatefulSet)",
+                kind.value
+            ),
+        )
+    })?;
+    Ok(crate::controllers::ObjectKey {
+        kind: k,
+        namespace: namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "default".into()),
+        name: name.to_string(),
+    })
+}
+
 fn split_pod_ref(s: &str) -> (String, String) {
     match s.split_once('/') {
         Some((ns, n)) => (ns.to_string(), n.to_string()),
@@ -607,6 +809,10 @@ fn compile(
             return Err(InputError::file(shown, format!("two nodes are named {:?}", n.name)).with_field("cluster"));
         }
     }
+    let mut workloads = Vec::new();
+    for p in &set.workloads {
+        workloads.push(crate::input::workloads::convert(p, &set)?);
+    }
     let mut initial_pods = Vec::new();
     for (m, origin) in &set.pods {
         initial_pods.push(pod_from_manifest(m, &set).map_err(|e| InputError::file(origin.clone(), e))?);
@@ -680,6 +886,17 @@ fn compile(
             e.delete_pod.is_some(),
             e.fail_node.is_some(),
             e.recover_node.is_some(),
+            e.crash_pod.is_some(),
+            e.cordon.is_some(),
+            e.uncordon.is_some(),
+            e.drain.is_some(),
+            e.fail_zone.is_some(),
+            e.recover_zone.is_some(),
+            e.partition.is_some(),
+            e.heal.is_some(),
+            e.delete.is_some(),
+            e.scale.is_some(),
+            e.rollout.is_some(),
         ]
         .iter()
         .filter(|b| **b)
@@ -689,7 +906,8 @@ fn compile(
                 shown,
                 &e.at,
                 &field,
-                "each timeline entry needs exactly one action: addPod, apply, deletePod, failNode or recoverNode",
+                "each timeline entry needs exactly one action: addPod, apply, deletePod, failNode, recoverNode, \
+                 delete, scale, rollout, crashPod, cordon, uncordon, drain, failZone, recoverZone, partition or heal",
             ));
         }
         let node_ref = |s: &Spanned<String>, what: &str| -> Result<String, InputError> {
@@ -722,6 +940,10 @@ fn compile(
                 let pod = pod_from_manifest(m, &extra).map_err(|x| InputError::file(origin.clone(), x))?;
                 timeline.push((at, Action::AddPod(Box::new(pod))));
             }
+            for p in &extra.workloads {
+                let w = crate::input::workloads::convert(p, &extra)?;
+                timeline.push((at, Action::ApplyWorkload(Box::new(w))));
+            }
         } else if let Some(p) = &e.delete_pod {
             let (namespace, name) = split_pod_ref(&p.value);
             timeline.push((at, Action::DeletePod { namespace, name }));
@@ -729,11 +951,63 @@ fn compile(
             timeline.push((at, Action::FailNode(node_ref(n, "failNode")?)));
         } else if let Some(n) = &e.recover_node {
             timeline.push((at, Action::RecoverNode(node_ref(n, "recoverNode")?)));
+        } else if let Some(r) = &e.delete {
+            let key = object_key(shown, &r.kind, &r.name, &r.namespace, &format!("{field}.delete"))?;
+            timeline.push((at, Action::DeleteWorkload(key)));
+        } else if let Some(r) = &e.scale {
+            let key = object_key(shown, &r.kind, &r.name, &r.namespace, &format!("{field}.scale"))?;
+            if r.replicas < 0 {
+                return Err(err_at(
+                    shown,
+                    &r.kind,
+                    &format!("{field}.scale.replicas"),
+                    "replicas must not be negative",
+                ));
+            }
+            timeline.push((at, Action::Scale { key, replicas: r.replicas }));
+        } else if let Some(r) = &e.rollout {
+            let key = object_key(shown, &r.kind, &r.name, &r.namespace, &format!("{field}.rollout"))?;
+            let patch = RolloutPatch { image: r.image.clone(), container: r.container.clone() };
+            timeline.push((at, Action::Rollout { key, patch }));
+        } else {
+            use crate::input::faults::{FaultAction as F, resolve_node_set, zone_nodes};
+            let zone = |z: &Spanned<String>, what: &str| {
+                zone_nodes(&z.value, &nodes).map_err(|m| err_at(shown, z, &format!("{field}.{what}"), m))
+            };
+            let set = |s: &crate::input::faults::NodeSetSpec, what: &str| {
+                resolve_node_set(s, &nodes).map_err(|m| err_at(shown, &e.at, &format!("{field}.{what}"), m))
+            };
+            let action = if let Some(p) = &e.crash_pod {
+                let (namespace, name) = split_pod_ref(&p.value);
+                F::CrashPod { namespace, name }
+            } else if let Some(n) = &e.cordon {
+                F::Cordon(node_ref(n, "cordon")?)
+            } else if let Some(n) = &e.uncordon {
+                F::Uncordon(node_ref(n, "uncordon")?)
+            } else if let Some(n) = &e.drain {
+                F::Drain(node_ref(n, "drain")?)
+            } else if let Some(z) = &e.fail_zone {
+                F::FailZone(z.value.clone(), zone(z, "failZone")?)
+            } else if let Some(z) = &e.recover_zone {
+                F::RecoverZone(z.value.clone(), zone(z, "recoverZone")?)
+            } else if let Some(s) = &e.partition {
+                F::Partition(set(s, "partition")?)
+            } else if let Some(s) = &e.heal {
+                F::Heal(set(s, "heal")?)
+            } else {
+                unreachable!("exactly one action is set")
+            };
+            timeline.push((at, Action::Fault(action)));
         }
     }
+<<<<<<< HEAD
     for (i, t) in f.workloads.traces.iter().enumerate() {
         crate::input::trace_source::compile(t, base_dir, f.seed, &mut nodes, &mut timeline)
             .map_err(|e| if e.field.is_none() { e.with_field(format!("workloads.traces[{i}]")) } else { e })?;
+=======
+    if let Some(nt) = &f.faults.node_timeline {
+        timeline.extend(crate::input::faults::node_timeline_actions(nt, &nodes, base_dir, shown, end)?);
+>>>>>>> main
     }
     timeline.sort_by_key(|(t, _)| *t);
     let node_failures = match &f.faults.node_failures {
@@ -803,6 +1077,7 @@ fn compile(
         stop_when_idle: f.stop_when_idle,
         nodes,
         initial_pods,
+        workloads,
         namespaces: set.namespaces.clone(),
         arrivals,
         timeline,
@@ -811,8 +1086,12 @@ fn compile(
         percentage_of_nodes_to_score: f.scheduler.percentage_of_nodes_to_score,
         queue_order: f.scheduler.queue,
         kubelet_startup_latency: f.kubelet.startup_latency.clone(),
+        kubelet_readiness_delay: f.kubelet.readiness_delay.clone(),
         sample_period,
         node_failures,
+        pod_crash_interval: f.faults.pod_crashes.as_ref().map(|p| p.interval.clone()),
+        kubelet_failure_probability: check_probability(f.kubelet.failure_probability, shown)?,
+        pdbs: set.pdbs.clone(),
         ignored_fields,
         text: text.to_string(),
     })

@@ -6,9 +6,12 @@
 //! (which goes to `run.json`, kept apart from the deterministic outputs); events are handled in
 //! `(time, seq)` order, and handlers only schedule events at or after the current time.
 
+pub mod faults;
 pub mod output;
 pub mod schedulers;
 pub mod summary;
+pub mod workload_metrics;
+mod workloads;
 
 use crate::cluster::invariants;
 use crate::cluster::{ClusterState, NodeId, PodId, PodPhase};
@@ -17,9 +20,7 @@ use crate::engine::rng::{SimRng, stream};
 use crate::engine::time::SimTime;
 use crate::input::scenario::{Action, Scenario};
 use crate::kubelet::Kubelet;
-use crate::model::node::TAINT_UNREACHABLE;
 use crate::model::pod::Pod;
-use crate::model::taint::{Taint, TaintEffect};
 use crate::scheduler::framework::Code;
 use crate::scheduler::queue::UNSCHEDULABLE_FLUSH_PERIOD;
 use crate::scheduler::{CycleOutcome, Scheduler};
@@ -79,12 +80,36 @@ pub enum Event {
     },
     /// A `timeseries.csv` sample.
     Sample,
+    /// Faults, the node lifecycle controller, the kubelet's restarts, drain.
+    Fault(faults::FaultEvent),
+    /// A workload controller syncs object `uid` (see [`crate::controllers`]).
+    ControllerSync {
+        /// The object's uid.
+        uid: u64,
+    },
+    /// A running pod's readiness delay is over: it becomes Ready.
+    PodReady {
+        /// The pod.
+        pod: PodId,
+        /// Its epoch when the event was scheduled.
+        epoch: u32,
+    },
+    /// A gracefully deleted pod's grace period is over: it is gone.
+    PodDeleted {
+        /// The pod.
+        pod: PodId,
+        /// Its epoch when the event was scheduled.
+        epoch: u32,
+    },
 }
 
 impl Event {
     /// True for events that are "work" (not periodic bookkeeping), used by `stopWhenIdle`.
     fn is_work(&self) -> bool {
-        !matches!(self, Event::Sample | Event::UnschedulableFlush | Event::BackoffFlush)
+        match self {
+            Event::Fault(f) => f.is_work(),
+            _ => !matches!(self, Event::Sample | Event::UnschedulableFlush | Event::BackoffFlush),
+        }
     }
 }
 
@@ -110,6 +135,18 @@ pub struct RunStats {
     pub peak_memory_bytes: u64,
     /// kubesim version.
     pub kubesim_version: &'static str,
+}
+
+/// What an observer of [`Simulation::run_observed`] sees after each event.
+pub struct Observation<'a> {
+    /// Time of the event.
+    pub now: SimTime,
+    /// The event just handled.
+    pub event: &'a Event,
+    /// The cluster after it.
+    pub cluster: &'a ClusterState,
+    /// The workload objects after it.
+    pub workloads: &'a crate::controllers::WorkloadStore,
 }
 
 /// Why a run stopped early.
@@ -144,6 +181,8 @@ pub struct RunResult {
     pub summary: summary::Summary,
     /// The final cluster state (per-pod records and per-node aggregates).
     pub cluster: ClusterState,
+    /// The final workload objects.
+    pub workloads: crate::controllers::WorkloadStore,
     /// Wall-clock statistics.
     pub stats: RunStats,
 }
@@ -174,6 +213,11 @@ pub struct Simulation<'s> {
     events_processed: u64,
     nominated: std::collections::BTreeMap<PodId, NodeId>,
     nominated_on: std::collections::BTreeMap<NodeId, Vec<PodId>>,
+    faults: faults::FaultState,
+    workloads: crate::controllers::WorkloadStore,
+    ctrl_queue: crate::controllers::WorkQueue,
+    workloads_changed: bool,
+    workload_metrics: Option<workload_metrics::WorkloadMetrics>,
 }
 
 fn push_event(queue: &mut EventQueue<Event>, pending_work: &mut u64, at: SimTime, e: Event) {
@@ -217,12 +261,16 @@ impl<'s> Simulation<'s> {
                 (1, 10),
             ),
         };
-        let (events_log, timeseries) = match &opts.out_dir {
+        let (events_log, timeseries, workloads_csv) = match &opts.out_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)?;
-                (StreamFile::create(dir, "events.jsonl", true)?, StreamFile::create(dir, "timeseries.csv", false)?)
+                (
+                    StreamFile::create(dir, "events.jsonl", true)?,
+                    StreamFile::create(dir, "timeseries.csv", false)?,
+                    StreamFile::create(dir, "workloads.csv", false)?,
+                )
             }
-            None => (StreamFile::discard(true), StreamFile::discard(false)),
+            None => (StreamFile::discard(true), StreamFile::discard(false), StreamFile::discard(false)),
         };
         let seed = scenario.seed;
         let mut sim = Simulation {
@@ -233,7 +281,9 @@ impl<'s> Simulation<'s> {
                 crate::engine::time::SimDuration::from_secs(backoff.0 as u64),
                 crate::engine::time::SimDuration::from_secs(backoff.1 as u64),
             ),
-            kubelet: Kubelet::new(stream(seed, "kubelet"), scenario.kubelet_startup_latency.clone()),
+            kubelet: Kubelet::new(stream(seed, "kubelet"), scenario.kubelet_startup_latency.clone())
+                .with_failure_probability(scenario.kubelet_failure_probability)
+                .with_readiness_delay(scenario.kubelet_readiness_delay.clone()),
             fault_rng: stream(seed, "faults/nodes"),
             generators: scenario
                 .arrivals
@@ -252,6 +302,11 @@ impl<'s> Simulation<'s> {
             events_processed: 0,
             nominated: Default::default(),
             nominated_on: Default::default(),
+            faults: faults::FaultState::new(seed),
+            workloads: Default::default(),
+            ctrl_queue: Default::default(),
+            workloads_changed: false,
+            workload_metrics: Some(workload_metrics::WorkloadMetrics::new(workloads_csv)?),
         };
         sim.scheduler.queue.set_order(scenario.queue_order);
         sim.timeseries.write(summary::TIMESERIES_HEADER.as_bytes())?;
@@ -274,6 +329,7 @@ impl<'s> Simulation<'s> {
         for (name, labels) in &sc.namespaces {
             self.cluster.set_namespace(name, labels.clone());
         }
+        let mut not_ready = Vec::new();
         for (node, ready) in &sc.nodes {
             let id = match self.cluster.add_node(node.clone()) {
                 Ok(id) => id,
@@ -281,12 +337,17 @@ impl<'s> Simulation<'s> {
             };
             self.metrics.node_added(&self.cluster, id, SimTime::ZERO);
             if !ready {
-                self.set_node_down(id)?;
+                not_ready.push(id);
             }
+        }
+        self.start_faults();
+        for id in not_ready {
+            self.start_not_ready(id)?;
         }
         for pod in &sc.initial_pods {
             self.create_pod(pod.clone())?;
         }
+        self.start_workloads()?;
         for (i, a) in sc.arrivals.iter().enumerate() {
             let gap = a.inter_arrival.sample(&mut self.generators[i].rng);
             let at = a.start + gap;
@@ -310,7 +371,17 @@ impl<'s> Simulation<'s> {
     }
 
     /// Runs to the end (or until idle with `stopWhenIdle`).
-    pub fn run(mut self, opts: &RunOptions) -> Result<RunResult, RunError> {
+    pub fn run(self, opts: &RunOptions) -> Result<RunResult, RunError> {
+        self.run_observed(opts, &mut |_: &Observation<'_>| {})
+    }
+
+    /// Runs to the end like [`Simulation::run`], calling `observer` after every event (for tests
+    /// that check a property at every step).
+    pub fn run_observed(
+        mut self,
+        opts: &RunOptions,
+        observer: &mut dyn FnMut(&Observation<'_>),
+    ) -> Result<RunResult, RunError> {
         let started = std::time::Instant::now();
         while let Some(next) = self.queue.peek_time() {
             if next > self.end {
@@ -331,10 +402,23 @@ impl<'s> Simulation<'s> {
                 return Err(RunError::Runaway(crate::limits::MAX_EVENTS));
             }
             let desc = if self.check_invariants { format!("{:?}", ev.event) } else { String::new() };
+            let ev_copy = ev.event.clone();
             self.handle(ev.event)?;
             if self.check_invariants {
                 self.check(&desc)?;
             }
+            if self.workloads_changed {
+                self.workloads_changed = false;
+                if let Some(m) = &mut self.workload_metrics {
+                    m.check_convergence(&self.workloads, &self.cluster, self.queue.now());
+                }
+            }
+            observer(&Observation {
+                now: self.queue.now(),
+                event: &ev_copy,
+                cluster: &self.cluster,
+                workloads: &self.workloads,
+            });
         }
         let end_time = if self.scenario.stop_when_idle { self.queue.now().min(self.end) } else { self.end };
         self.finish(end_time, opts, started)
@@ -346,10 +430,11 @@ impl<'s> Simulation<'s> {
             event: event.to_string(),
             violation,
         })?;
-        for p in self.cluster.pods() {
-            let id = self.cluster.pod_id(&p.pod.namespace, &p.pod.name);
+        for (i, p) in self.cluster.pods().iter().enumerate() {
+            // By index, not by name: a StatefulSet reuses the names of its finished pods.
+            let id = PodId(i as u32);
             let live_unbound = p.phase == PodPhase::Pending && p.node.is_none();
-            let queued = id.is_some_and(|id| self.scheduler.queue.contains(id));
+            let queued = self.scheduler.queue.contains(id);
             let served = self.scheduler.profile_for(&p.pod.scheduler_name).is_some();
             if live_unbound != queued && p.pod.node_name.is_none() && served {
                 return Err(RunError::Invariant {
@@ -398,11 +483,8 @@ impl<'s> Simulation<'s> {
                 self.cluster.mark_running(pod, now);
                 let key = json_str(&self.cluster.pod(pod).pod.key());
                 self.log("pod_started", &format!(",\"pod\":{key}"))?;
-                let run = self.kubelet.run_duration(&self.cluster.pod(pod).pod);
-                if let Some(d) = run {
-                    let epoch = self.cluster.pod(pod).epoch;
-                    self.push(now + d, Event::PodCompleted { pod, epoch });
-                }
+                self.after_start(pod);
+                self.pod_changed(pod);
                 Ok(())
             }
             Event::PodCompleted { pod, epoch } => {
@@ -415,11 +497,12 @@ impl<'s> Simulation<'s> {
                 if self.cluster.pod(pod).epoch != epoch || self.cluster.pod(pod).phase.is_terminal() {
                     return Ok(());
                 }
-                self.end_pod(pod, PodPhase::Failed, "pod_failed", ",\"reason\":\"Preempted\"")
+                let (phase, kind, extra) = self.termination_outcome(pod);
+                self.end_pod(pod, phase, kind, &extra)
             }
             Event::NodeFailure { node } => {
-                if self.cluster.node(node).ready {
-                    self.set_node_down(node)?;
+                if self.faults.lifecycle.kubelet(node) == crate::controllers::node_lifecycle::KubeletStatus::Up {
+                    self.node_down(node, crate::controllers::node_lifecycle::KubeletStatus::Crashed)?;
                 }
                 if let Some(f) = &self.scenario.node_failures {
                     let ttr = f.time_to_recover.sample(&mut self.fault_rng);
@@ -429,8 +512,8 @@ impl<'s> Simulation<'s> {
                 Ok(())
             }
             Event::NodeRecovery { node } => {
-                if !self.cluster.node(node).ready {
-                    self.set_node_up(node)?;
+                if self.faults.lifecycle.kubelet(node) == crate::controllers::node_lifecycle::KubeletStatus::Crashed {
+                    self.node_up(node)?;
                 }
                 if let Some(f) = &self.scenario.node_failures {
                     let ttf = f.time_to_failure.sample(&mut self.fault_rng);
@@ -439,16 +522,23 @@ impl<'s> Simulation<'s> {
                 }
                 Ok(())
             }
+            Event::ControllerSync { uid } => self.on_controller_sync(uid),
+            Event::PodReady { pod, epoch } => self.on_pod_ready(pod, epoch),
+            Event::PodDeleted { pod, epoch } => self.on_pod_deleted(pod, epoch),
             Event::Sample => {
                 let now = self.queue.now();
                 let row = self.metrics.sample_row(&self.cluster, now);
                 self.timeseries.write(row.as_bytes())?;
+                if let Some(m) = &mut self.workload_metrics {
+                    m.sample(&self.workloads, &self.cluster, now)?;
+                }
                 let next = now + self.scenario.sample_period;
                 if next <= self.end {
                     self.push(next, Event::Sample);
                 }
                 Ok(())
             }
+            Event::Fault(f) => self.on_fault_event(f),
         }
     }
 
@@ -470,10 +560,22 @@ impl<'s> Simulation<'s> {
 
     fn on_timeline(&mut self, i: usize) -> Result<(), RunError> {
         let action = self.scenario.timeline[i].1.clone();
+        let now = self.queue.now();
+        // A failNode is recorded as a node failure by set_node_down.
+        if let Some(m) = &mut self.workload_metrics
+            && !matches!(action, Action::FailNode(_))
+        {
+            m.disruption(now, format!("timeline:{}", action.name()));
+            self.workloads_changed = true;
+        }
         match action {
+            Action::ApplyWorkload(w) => self.apply_workload(*w),
+            Action::DeleteWorkload(key) => self.delete_workload(&key),
+            Action::Scale { key, replicas } => self.scale_workload(&key, replicas),
+            Action::Rollout { key, patch } => self.rollout_workload(&key, &patch),
             Action::AddPod(p) => self.create_pod(*p),
             Action::DeletePod { namespace, name } => match self.cluster.pod_id(&namespace, &name) {
-                Some(id) => self.end_pod(id, PodPhase::Deleted, "pod_deleted", ""),
+                Some(id) => self.begin_termination(id, "Deleted"),
                 None => self.log(
                     "action_skipped",
                     &format!(
@@ -483,19 +585,16 @@ impl<'s> Simulation<'s> {
                 ),
             },
             Action::FailNode(name) => match self.cluster.node_id(&name) {
-                Some(id) if self.cluster.node(id).ready => self.set_node_down(id),
-                _ => self.log(
-                    "action_skipped",
-                    &format!(",\"action\":\"failNode\",\"node\":{},\"reason\":\"already failed\"", json_str(&name)),
-                ),
+                Some(id) => self.node_down(id, crate::controllers::node_lifecycle::KubeletStatus::Crashed),
+                None => self.log("action_skipped", &format!(",\"action\":\"failNode\",\"node\":{}", json_str(&name))),
             },
             Action::RecoverNode(name) => match self.cluster.node_id(&name) {
-                Some(id) if !self.cluster.node(id).ready => self.set_node_up(id),
-                _ => self.log(
-                    "action_skipped",
-                    &format!(",\"action\":\"recoverNode\",\"node\":{},\"reason\":\"not failed\"", json_str(&name)),
-                ),
+                Some(id) => self.node_up(id),
+                None => {
+                    self.log("action_skipped", &format!(",\"action\":\"recoverNode\",\"node\":{}", json_str(&name)))
+                }
             },
+            Action::Fault(f) => self.on_fault_action(f),
         }
     }
 
@@ -519,6 +618,7 @@ impl<'s> Simulation<'s> {
         };
         self.metrics.pod_created();
         self.log("pod_created", &format!(",\"pod\":{},\"priority\":{priority}", json_str(&key)))?;
+        self.pod_changed(id);
         match node_name {
             // A pod naming its node bypasses the scheduler; the kubelet admits it if it fits.
             Some(n) => match self.cluster.node_id(&n) {
@@ -731,6 +831,7 @@ impl<'s> Simulation<'s> {
         {
             return Ok(());
         }
+        self.refresh_pdbs();
         let Some(c) = self.scheduler.preempt(&mut self.cluster, id, d) else { return Ok(()) };
         let now = self.queue.now();
         let key = json_str(&self.cluster.pod(id).pod.key());
@@ -786,9 +887,8 @@ impl<'s> Simulation<'s> {
         }
         self.metrics.node_after(&self.cluster, node);
         self.metrics.pod_bound(&self.cluster, id);
-        let latency = self.kubelet.startup_latency(&self.cluster.pod(id).pod);
-        let epoch = self.cluster.pod(id).epoch;
-        self.push(now + latency, Event::PodStarted { pod: id, epoch });
+        self.pod_changed(id);
+        self.after_bind(id, node);
         Ok(())
     }
 
@@ -803,6 +903,7 @@ impl<'s> Simulation<'s> {
         }
         self.scheduler.queue.forget(id);
         self.clear_nomination(id);
+        self.forget_pod(id);
         self.cluster.terminate(id, phase, now);
         if let Some(n) = node {
             self.metrics.node_after(&self.cluster, n);
@@ -810,48 +911,13 @@ impl<'s> Simulation<'s> {
         self.metrics.pod_ended(phase);
         let key = json_str(&self.cluster.pod(id).pod.key());
         self.log(kind, &format!(",\"pod\":{key}{extra}"))?;
+        self.pod_changed(id);
         if was_assigned {
             // AssignedPodDelete: resources were freed, so unschedulable pods may fit now.
             if self.scheduler.queue.move_all_to_active_or_backoff(now) > 0 {
                 self.arm_flushes();
                 self.ensure_cycle();
             }
-        }
-        Ok(())
-    }
-
-    fn set_node_down(&mut self, id: NodeId) -> Result<(), RunError> {
-        let now = self.queue.now();
-        let name = self.cluster.node(id).node.name.clone();
-        self.log("node_failed", &format!(",\"node\":{}", json_str(&name)))?;
-        let victims: Vec<PodId> = self.cluster.node(id).pods.clone();
-        for p in victims {
-            self.end_pod(p, PodPhase::Failed, "pod_failed", ",\"reason\":\"NodeFailure\"")?;
-        }
-        self.metrics.node_before(&self.cluster, id, now);
-        let n = self.cluster.node_mut(id);
-        n.ready = false;
-        n.failures += 1;
-        for effect in [TaintEffect::NoSchedule, TaintEffect::NoExecute] {
-            n.node.taints.push(Taint { key: TAINT_UNREACHABLE.into(), value: String::new(), effect, time_added: None });
-        }
-        self.metrics.node_after(&self.cluster, id);
-        Ok(())
-    }
-
-    fn set_node_up(&mut self, id: NodeId) -> Result<(), RunError> {
-        let now = self.queue.now();
-        self.metrics.node_before(&self.cluster, id, now);
-        let n = self.cluster.node_mut(id);
-        n.ready = true;
-        n.node.taints.retain(|t| t.key != TAINT_UNREACHABLE);
-        self.metrics.node_after(&self.cluster, id);
-        let name = self.cluster.node(id).node.name.clone();
-        self.log("node_recovered", &format!(",\"node\":{}", json_str(&name)))?;
-        // NodeUpdate (Ready / taints changed): unschedulable pods may fit now.
-        if self.scheduler.queue.move_all_to_active_or_backoff(now) > 0 {
-            self.arm_flushes();
-            self.ensure_cycle();
         }
         Ok(())
     }
@@ -865,7 +931,13 @@ impl<'s> Simulation<'s> {
         self.metrics.finish(&self.cluster, end_time);
         let trace_digest = std::mem::replace(&mut self.events_log, StreamFile::discard(false)).finish()?;
         std::mem::replace(&mut self.timeseries, StreamFile::discard(false)).finish()?;
-        let summary = summary::build(self.scenario, &self.cluster, &self.metrics, end_time, trace_digest);
+        let mut summary = summary::build(self.scenario, &self.cluster, &self.metrics, end_time, trace_digest);
+        if let Some(m) = self.workload_metrics.take() {
+            let w = m.finish(&self.workloads, &self.cluster, end_time)?;
+            if self.workloads.next_uid() > 0 {
+                summary.workloads = Some(w);
+            }
+        }
         let wall = started.elapsed().as_secs_f64();
         let stats = RunStats {
             wall_clock_ms: wall * 1000.0,
@@ -877,7 +949,7 @@ impl<'s> Simulation<'s> {
         if let Some(dir) = &opts.out_dir {
             summary::write_all(dir, self.scenario, &self.cluster, &self.metrics, &summary, &stats)?;
         }
-        Ok(RunResult { summary, cluster: self.cluster, stats })
+        Ok(RunResult { summary, cluster: self.cluster, workloads: self.workloads, stats })
     }
 }
 
