@@ -31,11 +31,8 @@ pub mod input;
 pub mod kubelet;
 pub mod limits;
 pub mod model;
-<<<<<<< HEAD
 pub mod replay;
-=======
 pub mod report;
->>>>>>> main
 pub mod run;
 pub mod scheduler;
 pub mod trace;

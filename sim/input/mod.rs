@@ -6,9 +6,6 @@ pub mod faults;
 pub mod go_duration;
 pub mod manifest;
 pub mod scenario;
-<<<<<<< HEAD
 pub mod trace_source;
-=======
 pub mod workloads;
->>>>>>> main
 pub mod yaml;

@@ -1000,14 +1000,12 @@ fn compile(
             timeline.push((at, Action::Fault(action)));
         }
     }
-<<<<<<< HEAD
     for (i, t) in f.workloads.traces.iter().enumerate() {
         crate::input::trace_source::compile(t, base_dir, f.seed, &mut nodes, &mut timeline)
             .map_err(|e| if e.field.is_none() { e.with_field(format!("workloads.traces[{i}]")) } else { e })?;
-=======
+    }
     if let Some(nt) = &f.faults.node_timeline {
         timeline.extend(crate::input::faults::node_timeline_actions(nt, &nodes, base_dir, shown, end)?);
->>>>>>> main
     }
     timeline.sort_by_key(|(t, _)| *t);
     let node_failures = match &f.faults.node_failures {

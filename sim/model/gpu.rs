@@ -7,7 +7,8 @@
 //! - `alibabacloud.com/gpu-milli: M` (container request), with optionally
 //!   `alibabacloud.com/gpu-count: C` (default 1): C GPUs with M milli-GPU each (M ≥ 1000 is a whole
 //!   GPU each);
-//! - the label `alibabacloud.com/gpu-card-model: "A|B"`: only nodes whose GPU model is A or B.
+//! - the label or annotation `alibabacloud.com/gpu-card-model: "A|B"`: only nodes whose GPU model
+//!   is A or B.
 //!
 //! How a node offers GPUs ([`node_gpu_count`], [`node_gpu_model`]): the largest of its allocatable
 //! `nvidia.com/gpu`, `alibabacloud.com/gpu-count` and `alibabacloud.com/gpu-milli / 1000`, and the
@@ -74,7 +75,8 @@ impl GpuRequest {
             GpuRequest::none()
         };
         if req.count > 0
-            && let Some(m) = pod.labels.get(ANNOTATION_GPU_CARD_MODEL)
+            && let Some(m) =
+                pod.labels.get(ANNOTATION_GPU_CARD_MODEL).or_else(|| pod.annotations.get(ANNOTATION_GPU_CARD_MODEL))
         {
             req.models = parse_models(m);
         }

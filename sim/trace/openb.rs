@@ -253,6 +253,7 @@ impl OpenbPod {
             name: self.name.clone(),
             namespace: "default".into(),
             labels,
+            annotations: BTreeMap::new(),
             owner: None,
             priority: 0,
             priority_class_name: None,
