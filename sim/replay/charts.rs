@@ -1,6 +1,16 @@
-//! The replay charts (SVG, with plotters' SVG backend only: no system fonts, byte-identical).
+//! The replay charts (SVG, with plotters' SVG backend; labels laid out with the bundled DejaVu
+//! Sans font, so no system font is involved and the bytes are the same everywhere).
 
 use plotters::prelude::*;
+
+static REGISTER: std::sync::Once = std::sync::Once::new();
+
+fn register_font() {
+    REGISTER.call_once(|| {
+        let bytes: &'static [u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+        let _ = plotters::style::register_font("sans-serif", plotters::style::FontStyle::Normal, bytes);
+    });
+}
 
 const COLORS: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
@@ -15,6 +25,7 @@ const COLORS: [RGBColor; 8] = [
 
 /// A line chart of named series of `(x, y)` points, as an SVG document.
 pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[(String, Vec<(f64, f64)>)]) -> String {
+    register_font();
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (800, 500)).into_drawing_area();
