@@ -104,6 +104,9 @@ pub struct SchedulerSpec {
     /// Longest wait for one answer of an `exec:` policy (default 10s).
     #[serde(default)]
     pub policy_timeout: Option<Spanned<GoDuration>>,
+    /// activeQ order: `priority` (default, kube-scheduler's PrioritySort), `sjf` or `drf`.
+    #[serde(default)]
+    pub queue: crate::scheduler::queue::QueueOrder,
 }
 
 fn default_scheduler_name() -> String {
@@ -119,6 +122,7 @@ impl Default for SchedulerSpec {
             percentage_of_nodes_to_score: None,
             policy: None,
             policy_timeout: None,
+            queue: Default::default(),
         }
     }
 }
@@ -541,6 +545,8 @@ pub struct Scenario {
     /// The plugins the scheduler configuration was validated with (built-ins plus the user
     /// plugins given to [`load_with`]); the run builds its profiles from the same registry.
     pub registry: Registry,
+    /// The scheduling queue's order.
+    pub queue_order: crate::scheduler::queue::QueueOrder,
     /// Default start-up latency.
     pub kubelet_startup_latency: DurationDist,
     /// Default readiness delay.
@@ -837,6 +843,7 @@ fn compile(
     crate::trace::compile::compile_into(
         &f.workloads.traces,
         base_dir,
+        f.seed,
         shown,
         end,
         &mut nodes,
@@ -1158,6 +1165,7 @@ fn compile(
         percentage_of_nodes_to_score: f.scheduler.percentage_of_nodes_to_score,
         policy,
         registry: registry.clone(),
+        queue_order: f.scheduler.queue,
         kubelet_startup_latency: f.kubelet.startup_latency.clone(),
         kubelet_readiness_delay: f.kubelet.readiness_delay.clone(),
         sample_period,
