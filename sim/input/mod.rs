@@ -6,6 +6,5 @@ pub mod faults;
 pub mod go_duration;
 pub mod manifest;
 pub mod scenario;
-pub mod trace_source;
 pub mod workloads;
 pub mod yaml;

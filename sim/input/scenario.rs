@@ -97,6 +97,9 @@ pub struct SchedulerSpec {
     /// `percentageOfNodesToScore` (0 or absent: adaptive).
     #[serde(default)]
     pub percentage_of_nodes_to_score: Option<u32>,
+    /// activeQ order: `priority` (default, kube-scheduler's PrioritySort), `sjf` or `drf`.
+    #[serde(default)]
+    pub queue: crate::scheduler::queue::QueueOrder,
     /// A whole policy instead of the framework: `exec:COMMAND` (an out-of-process policy, run in
     /// the scenario's folder), or a built-in scheduler name (the same as `name`).
     #[serde(default)]
@@ -104,9 +107,6 @@ pub struct SchedulerSpec {
     /// Longest wait for one answer of an `exec:` policy (default 10s).
     #[serde(default)]
     pub policy_timeout: Option<Spanned<GoDuration>>,
-    /// activeQ order: `priority` (default, kube-scheduler's PrioritySort), `sjf` or `drf`.
-    #[serde(default)]
-    pub queue: crate::scheduler::queue::QueueOrder,
 }
 
 fn default_scheduler_name() -> String {
@@ -120,9 +120,9 @@ impl Default for SchedulerSpec {
             config: None,
             config_inline: None,
             percentage_of_nodes_to_score: None,
+            queue: Default::default(),
             policy: None,
             policy_timeout: None,
-            queue: Default::default(),
         }
     }
 }
@@ -539,14 +539,14 @@ pub struct Scenario {
     pub scheduler_config: Option<crate::scheduler::config::KubeSchedulerConfiguration>,
     /// percentageOfNodesToScore.
     pub percentage_of_nodes_to_score: Option<u32>,
+    /// The scheduling queue's order.
+    pub queue_order: crate::scheduler::queue::QueueOrder,
     /// An out-of-process policy (`scheduler.policy: exec:...` or `--policy exec:...`) placing the
     /// pods instead of the framework; the profiles above still give its filter verdicts.
     pub policy: Option<crate::scheduler::exec_policy::ExecSpec>,
     /// The plugins the scheduler configuration was validated with (built-ins plus the user
     /// plugins given to [`load_with`]); the run builds its profiles from the same registry.
     pub registry: Registry,
-    /// The scheduling queue's order.
-    pub queue_order: crate::scheduler::queue::QueueOrder,
     /// Default start-up latency.
     pub kubelet_startup_latency: DurationDist,
     /// Default readiness delay.
@@ -843,7 +843,6 @@ fn compile(
     crate::trace::compile::compile_into(
         &f.workloads.traces,
         base_dir,
-        f.seed,
         shown,
         end,
         &mut nodes,
@@ -1163,9 +1162,9 @@ fn compile(
         scheduler: scheduler_label,
         scheduler_config,
         percentage_of_nodes_to_score: f.scheduler.percentage_of_nodes_to_score,
+        queue_order: f.scheduler.queue,
         policy,
         registry: registry.clone(),
-        queue_order: f.scheduler.queue,
         kubelet_startup_latency: f.kubelet.startup_latency.clone(),
         kubelet_readiness_delay: f.kubelet.readiness_delay.clone(),
         sample_period,

@@ -50,8 +50,7 @@ pub enum TraceFormat {
     Philly,
     /// The documented generic CSV ([`crate::trace::generic`]).
     Generic,
-    /// Alibaba GPU v2023 openb pod and node lists ([`crate::trace::openb`]; compiled by
-    /// [`crate::input::trace_source`]: `pods`, `nodes`, `mode`, `inflate`).
+    /// Alibaba GPU v2023 openb pod list (`path`) and node list (`nodes`) ([`crate::trace::openb`]).
     Openb,
 }
 
@@ -79,22 +78,21 @@ pub struct TraceSource {
     /// Namespace of the pods (default `default`).
     #[serde(default)]
     pub namespace: Option<String>,
+    /// openb: the node list (relative to the scenario).
+    #[serde(default)]
+    pub nodes: Option<String>,
+    /// openb: `timed` (default; creation and deletion times) or `arrival` (pods in order, never
+    /// deleted).
+    #[serde(default)]
+    pub mode: Option<crate::trace::openb::Mode>,
+    /// openb arrival mode: inflate the GPU demand to this multiple of the node list's GPU
+    /// capacity (seeded shuffle and cloning, as the FGD pipeline does).
+    #[serde(default)]
+    pub inflate: Option<f64>,
     /// What a normalised size of 1 (Google 2011) or 100 (Alibaba v2018) stands for:
     /// `{cpu: "64", memory: 256Gi}` (the default).
     #[serde(default)]
     pub machine: Option<ResourceList>,
-    /// openb only: the pod list (relative to the scenario; `path` works too).
-    #[serde(default)]
-    pub pods: Option<String>,
-    /// openb only: the node list (relative to the scenario).
-    #[serde(default)]
-    pub nodes: Option<String>,
-    /// openb only: `timed` (default) or `arrival`.
-    #[serde(default)]
-    pub mode: Option<crate::trace::openb::Mode>,
-    /// openb arrival mode only: inflate the GPU demand to this multiple of the GPU capacity.
-    #[serde(default)]
-    pub inflate: Option<f64>,
 }
 
 fn resolve(base_dir: &Path, rel: &str) -> std::path::PathBuf {
@@ -143,19 +141,14 @@ pub fn load_source(src: &TraceSource, base_dir: &Path, shown: &str, field: &str)
         TraceFormat::Philly => crate::trace::philly::load(need_path()?, &opts),
         TraceFormat::Generic => crate::trace::generic::load(need_path()?, &opts),
         TraceFormat::Openb => {
-            let pods = src.pods.as_ref().map(|p| resolve(base_dir, p)).or(path.clone()).ok_or_else(|| {
-                InputError::file(shown, "an openb trace needs `pods` (the pod list)")
-                    .with_field(format!("{field}.pods"))
-            })?;
-            let nodes = src.nodes.as_ref().map(|p| resolve(base_dir, p));
-            let pods_shown = pods.display().to_string();
-            let nodes_shown = nodes.as_ref().map(|p| p.display().to_string());
-            crate::trace::openb::load(
-                &pods,
-                &pods_shown,
-                nodes.as_deref().zip(nodes_shown.as_deref()),
+            let nodes = src.nodes.as_ref().map(|n| resolve(base_dir, n));
+            crate::trace::openb::load_source(
+                need_path()?,
+                nodes.as_deref(),
                 src.mode.unwrap_or(crate::trace::openb::Mode::Timed),
+                src.inflate,
             )
+            .map_err(|e| if e.field.is_none() { e.with_field(field.to_string()) } else { e })
         }
         TraceFormat::Alibaba2018 => {
             if path.is_none() && machines.is_none() {
@@ -180,11 +173,9 @@ fn job_key(p: &TracePod) -> &str {
 
 /// Compiles the scenario's trace sources: appends their nodes (with whether each is present from
 /// the start), timeline actions and workflow jobs. The caller sorts the timeline.
-#[allow(clippy::too_many_arguments)]
 pub fn compile_into(
     sources: &[TraceSource],
     base_dir: &Path,
-    seed: u64,
     shown: &str,
     end: SimTime,
     nodes: &mut Vec<(Node, bool)>,
@@ -193,20 +184,6 @@ pub fn compile_into(
 ) -> Result<(), InputError> {
     for (i, src) in sources.iter().enumerate() {
         let field = format!("workloads.traces[{i}]");
-        if src.format == TraceFormat::Openb {
-            let spec = crate::input::trace_source::TraceSpec {
-                format: "openb".into(),
-                pods: src.pods.clone().or_else(|| src.path.clone()).ok_or_else(|| {
-                    InputError::file(shown, "an openb trace needs `pods` (the pod list)").with_field(field.clone())
-                })?,
-                nodes: src.nodes.clone(),
-                mode: src.mode.unwrap_or(crate::trace::openb::Mode::Timed),
-                inflate: src.inflate,
-            };
-            crate::input::trace_source::compile(&spec, base_dir, seed, nodes, timeline)
-                .map_err(|e| if e.field.is_none() { e.with_field(field.clone()) } else { e })?;
-            continue;
-        }
         let trace = load_source(src, base_dir, shown, &field)?;
         let file = src.path.as_ref().map(|p| resolve(base_dir, p).display().to_string()).unwrap_or_default();
         let offset = src.start.as_ref().map(|d| d.0).unwrap_or(0);

@@ -359,6 +359,52 @@ pub fn load(pods: &Path, pods_shown: &str, nodes: Option<(&Path, &str)>, mode: M
     Ok(trace)
 }
 
+/// Loads an openb pod list (and node list) for a scenario's `workloads.traces`: timed mode as
+/// [`load`]; arrival mode with `inflate`: the FGD pipeline's seeded shuffle and inflation by clones
+/// (`<name>-tuned-<i>`) to `inflate` × the node list's GPU capacity (fixed seed 0: the scenario
+/// seed does not reach trace loaders), the pods then one microsecond apart.
+pub fn load_source(pods: &Path, nodes: Option<&Path>, mode: Mode, inflate: Option<f64>) -> Result<Trace, InputError> {
+    let pods_shown = pods.display().to_string();
+    let nodes_shown = nodes.map(|p| p.display().to_string());
+    let mut trace = load(pods, &pods_shown, nodes.zip(nodes_shown.as_deref()), mode)?;
+    let Some(f) = inflate else { return Ok(trace) };
+    if !(f.is_finite() && f > 0.0 && f <= 100.0) {
+        return Err(InputError::file(pods_shown, format!("inflate must be in (0, 100], got {f}")));
+    }
+    if mode != Mode::Arrival {
+        return Err(InputError::file(pods_shown, "inflate applies to arrival mode only"));
+    }
+    let capacity: i64 = trace.nodes.iter().map(|n| crate::model::gpu::node_gpu_count(n) as i64 * MILLI).sum();
+    let rp: Vec<crate::replay::engine::ReplayPod> = trace
+        .pods
+        .iter()
+        .map(|p| crate::replay::engine::ReplayPod {
+            name: p.pod.name.clone(),
+            cpu_millis: p.pod.requests.cpu_millis,
+            memory_bytes: p.pod.requests.memory_bytes,
+            gpu: GpuRequest::from_pod(&p.pod),
+        })
+        .collect();
+    let cfg = crate::replay::engine::ReplayConfig {
+        policy: crate::scheduler::policies::Policy::Fgd,
+        seed: 0,
+        inflate: Some(f),
+        shuffle: true,
+    };
+    let order = crate::replay::engine::arrival_order(&rp, capacity, &cfg);
+    let by_name: BTreeMap<String, TracePod> = trace.pods.drain(..).map(|p| (p.pod.name.clone(), p)).collect();
+    for (i, r) in order.iter().enumerate() {
+        let original = r.name.rsplit_once("-tuned-").map(|(a, _)| a).unwrap_or(&r.name);
+        let Some(src) = by_name.get(r.name.as_str()).or_else(|| by_name.get(original)) else { continue };
+        let mut p = src.clone();
+        p.pod.name = r.name.clone();
+        p.created_us = i as u64;
+        p.deleted_us = None;
+        trace.pods.push(p);
+    }
+    Ok(trace)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
