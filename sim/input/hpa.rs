@@ -374,10 +374,10 @@ mod tests {
             ("wrong api version", HPA.replace("autoscaling/v2", "autoscaling/v1"), "apiVersion"),
         ];
         for (name, text, field) in cases {
-            let text = format!("---\n{text}");
+            let text = format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: x}}\n---\n{text}");
             let e = load(&text).expect_err(name);
             assert_eq!(e.file, "h.yaml", "{name}");
-            assert_eq!(e.line, Some(2), "{name}: {e}");
+            assert_eq!(e.line, Some(4), "{name}: {e}");
             assert_eq!(e.field.as_deref(), Some(field), "{name}: {e}");
         }
     }
