@@ -270,10 +270,7 @@ fn rules(m: Option<&RulesManifest>, default: Rules, field: &str) -> Result<Rules
         Some("Min") => Select::Min,
         Some("Disabled") => Select::Disabled,
         Some(other) => {
-            return Err(fe(
-                &format!("{field}.selectPolicy"),
-                format!("must be Max, Min or Disabled, got {other:?}"),
-            ));
+            return Err(fe(&format!("{field}.selectPolicy"), format!("must be Max, Min or Disabled, got {other:?}")));
         }
     };
     let policies = match &m.policies {
@@ -361,9 +358,7 @@ mod tests {
             ),
             (
                 "bad period",
-                format!(
-                    "{HPA}  behavior: {{scaleUp: {{policies: [{{type: Pods, value: 1, periodSeconds: 0}}]}}}}\n"
-                ),
+                format!("{HPA}  behavior: {{scaleUp: {{policies: [{{type: Pods, value: 1, periodSeconds: 0}}]}}}}\n"),
                 "spec.behavior.scaleUp.policies[0].periodSeconds",
             ),
             (

@@ -122,10 +122,20 @@ fn millis(q: &Quantity) -> Result<i64, String> {
 
 /// Compiles a load entry of scenario `file` (CSV paths relative to `base_dir`); `field` names the
 /// entry in errors.
-pub fn compile(spec: &LoadSpec, base_dir: &Path, file: &str, field: &str) -> Result<(ObjectKey, LoadCurve), InputError> {
+pub fn compile(
+    spec: &LoadSpec,
+    base_dir: &Path,
+    file: &str,
+    field: &str,
+) -> Result<(ObjectKey, LoadCurve), InputError> {
     let t = &spec.target;
     let (kind, name) = t.value.split_once('/').ok_or_else(|| {
-        err_at(file, t, &format!("{field}.target"), format!("expected Kind/name (e.g. Deployment/web), got {:?}", t.value))
+        err_at(
+            file,
+            t,
+            &format!("{field}.target"),
+            format!("expected Kind/name (e.g. Deployment/web), got {:?}", t.value),
+        )
     })?;
     let kind = match Kind::parse(kind) {
         Some(k @ (Kind::Deployment | Kind::StatefulSet | Kind::ReplicaSet)) => k,
@@ -148,10 +158,8 @@ pub fn compile(spec: &LoadSpec, base_dir: &Path, file: &str, field: &str) -> Res
     };
     let c = &spec.curve;
     let cf = format!("{field}.curve");
-    let count = [c.constant.is_some(), c.steps.is_some(), c.diurnal.is_some(), c.csv.is_some()]
-        .iter()
-        .filter(|b| **b)
-        .count();
+    let count =
+        [c.constant.is_some(), c.steps.is_some(), c.diurnal.is_some(), c.csv.is_some()].iter().filter(|b| **b).count();
     if count != 1 {
         return Err(err_at(file, t, &cf, "a curve needs exactly one of constant, steps, diurnal or csv"));
     }
@@ -219,7 +227,9 @@ pub fn parse_csv(text: &str, file: &str) -> Result<Vec<(SimTime, i64)>, InputErr
         }
         let (ts, cs) = (&rec[0], &rec[1]);
         let time_us = match ts.parse::<f64>() {
-            Ok(secs) if secs.is_finite() && secs >= 0.0 && secs * 1e6 <= crate::limits::MAX_RUN_DURATION_MICROS as f64 => {
+            Ok(secs)
+                if secs.is_finite() && secs >= 0.0 && secs * 1e6 <= crate::limits::MAX_RUN_DURATION_MICROS as f64 =>
+            {
                 (secs * 1e6).round() as u64
             }
             Ok(_) => {
