@@ -6,10 +6,11 @@
 //! (`calculateScaleUpLimitWithScalingRules` / `calculateScaleDownLimitWithBehaviors`: Pods /
 //! Percent per `periodSeconds`, `selectPolicy` Max / Min / Disabled).
 //!
-//! **Not done yet (documented):** the run-loop integration (15 s sync events, per-workload load
-//! curves turned into per-pod CPU usage, `autoscaling/v2` manifests, usage columns); the functions
-//! here are what that integration calls.
+//! The run loop (`sim/run/hpa.rs`) calls these every [`SYNC_PERIOD`] for each [`Hpa`] loaded from
+//! an `autoscaling/v2` manifest (`sim/input/hpa.rs`), with per-pod CPU usage modelled from the
+//! scenario's load curves.
 
+use crate::controllers::ObjectKey;
 use crate::engine::time::{SimDuration, SimTime};
 
 /// Controller default `--horizontal-pod-autoscaler-tolerance`.
@@ -86,7 +87,7 @@ pub fn cpu_replicas(current: i32, target_utilization: i64, pods: &[PodSample], t
 }
 
 /// A scaling policy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Policy {
     /// At most this many pods per period.
     Pods {
@@ -105,7 +106,7 @@ pub enum Policy {
 }
 
 /// `selectPolicy`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Select {
     /// The policy allowing the largest change (default).
     Max,
@@ -116,7 +117,7 @@ pub enum Select {
 }
 
 /// `behavior.scaleUp` / `behavior.scaleDown`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rules {
     /// Stabilisation window.
     pub window: SimDuration,
@@ -150,7 +151,7 @@ impl Rules {
 }
 
 /// The scaling bounds and behaviour of one HPA.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Behavior {
     /// `minReplicas` (default 1).
     pub min_replicas: i32,
@@ -162,8 +163,24 @@ pub struct Behavior {
     pub down: Rules,
 }
 
+/// An `autoscaling/v2` HorizontalPodAutoscaler with a CPU utilisation target (the only metric
+/// modelled).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Hpa {
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace`.
+    pub namespace: String,
+    /// `spec.scaleTargetRef` (Deployment, StatefulSet or ReplicaSet, same namespace).
+    pub target: ObjectKey,
+    /// `averageUtilization` of the CPU Resource metric, in percent of the pods' requests.
+    pub target_cpu_utilization: i64,
+    /// Bounds and `behavior`.
+    pub behavior: Behavior,
+}
+
 /// The controller's memory of one HPA: recommendations and scale events.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HpaState {
     recommendations: Vec<(SimTime, i32)>,
     scale_up_events: Vec<(SimTime, i32)>,

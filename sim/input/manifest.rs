@@ -326,6 +326,8 @@ pub struct ManifestSet {
     /// Workload objects (Deployment, ReplicaSet, Job, CronJob, DaemonSet, StatefulSet), parsed
     /// and converted later by [`crate::input::workloads::convert`].
     pub workloads: Vec<crate::input::workloads::PendingWorkload>,
+    /// HorizontalPodAutoscalers, in file order.
+    pub hpas: Vec<crate::controllers::hpa::Hpa>,
 }
 
 /// The kinds this loader understands.
@@ -341,6 +343,7 @@ pub const SUPPORTED_KINDS: &[&str] = &[
     "DaemonSet",
     "StatefulSet",
     "PodDisruptionBudget",
+    "HorizontalPodAutoscaler",
 ];
 
 /// A Namespace manifest.
@@ -434,6 +437,7 @@ impl ManifestSet {
                     })?;
                     self.pdbs.push(pdb);
                 }
+                "HorizontalPodAutoscaler" => crate::input::hpa::add_document(self, &doc, file)?,
                 k if crate::input::workloads::WORKLOAD_KINDS.contains(&k) => {
                     crate::input::workloads::add_document(self, &doc, file)?;
                 }

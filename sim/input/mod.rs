@@ -4,6 +4,8 @@
 pub mod error;
 pub mod faults;
 pub mod go_duration;
+pub mod hpa;
+pub mod load;
 pub mod manifest;
 pub mod scenario;
 pub mod workloads;

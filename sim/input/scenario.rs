@@ -167,6 +167,9 @@ pub struct WorkloadsSpec {
     /// Arrival generators.
     #[serde(default)]
     pub arrivals: Vec<ArrivalSpec>,
+    /// Load curves (total CPU demand per workload), read by the HPA.
+    #[serde(default)]
+    pub load: Vec<crate::input::load::LoadSpec>,
     /// DAG workflows declared inline (see [`crate::workflow::spec`]).
     #[serde(default)]
     pub workflows: Vec<crate::workflow::spec::WorkflowYaml>,
@@ -229,6 +232,9 @@ pub struct TimelineEntry {
     /// Change a workload's pod template (a new image, or a restart).
     #[serde(default)]
     pub rollout: Option<RolloutSpec>,
+    /// Replace a workload's load curve.
+    #[serde(default)]
+    pub set_load: Option<crate::input::load::LoadSpec>,
 }
 
 /// A reference to a workload object in a timeline action.
@@ -477,6 +483,13 @@ pub enum Action {
         /// The change.
         patch: RolloutPatch,
     },
+    /// Replace a workload's load curve.
+    SetLoad {
+        /// The workload.
+        key: crate::controllers::ObjectKey,
+        /// The new curve.
+        curve: crate::input::load::LoadCurve,
+    },
 }
 
 impl Action {
@@ -492,6 +505,7 @@ impl Action {
             Action::DeleteWorkload(_) => "delete",
             Action::Scale { .. } => "scale",
             Action::Rollout { .. } => "rollout",
+            Action::SetLoad { .. } => "setLoad",
             Action::Fault(f) => f.name(),
         }
     }
@@ -563,6 +577,10 @@ pub struct Scenario {
     pub kubelet_failure_probability: f64,
     /// PodDisruptionBudgets applied at time zero.
     pub pdbs: Vec<crate::controllers::disruption::Pdb>,
+    /// HorizontalPodAutoscalers applied at time zero.
+    pub hpas: Vec<crate::controllers::hpa::Hpa>,
+    /// Load curves at time zero, by workload.
+    pub loads: Vec<(crate::controllers::ObjectKey, crate::input::load::LoadCurve)>,
     /// `Kind: field` of every manifest field present but not modelled.
     pub ignored_fields: BTreeSet<String>,
     /// The scenario text as run (after `--set`).
@@ -949,6 +967,7 @@ fn compile(
             e.delete.is_some(),
             e.scale.is_some(),
             e.rollout.is_some(),
+            e.set_load.is_some(),
         ]
         .iter()
         .filter(|b| **b)
@@ -959,7 +978,7 @@ fn compile(
                 &e.at,
                 &field,
                 "each timeline entry needs exactly one action: addPod, apply, deletePod, failNode, recoverNode, \
-                 delete, scale, rollout, crashPod, cordon, uncordon, drain, failZone, recoverZone, partition or heal",
+                 delete, scale, rollout, setLoad, crashPod, cordon, uncordon, drain, failZone, recoverZone, partition or heal",
             ));
         }
         let node_ref = |s: &Spanned<String>, what: &str| -> Result<String, InputError> {
@@ -979,6 +998,15 @@ fn compile(
                 .map_err(|x| err_at(shown, &e.at, &format!("{field}.apply"), format!("{rel}: {}", x.message)))?;
             let mut extra = ManifestSet { priority_classes: set.priority_classes.clone(), ..Default::default() };
             extra.add_text(&text, &shown_path)?;
+            if !extra.hpas.is_empty() {
+                return Err(err_at(
+                    shown,
+                    &e.at,
+                    &format!("{field}.apply"),
+                    "applying HorizontalPodAutoscaler manifests on the timeline is not supported yet; list them \
+                     under workloads.manifests",
+                ));
+            }
             if !extra.nodes.is_empty() {
                 return Err(err_at(
                     shown,
@@ -1021,6 +1049,9 @@ fn compile(
             let key = object_key(shown, &r.kind, &r.name, &r.namespace, &format!("{field}.rollout"))?;
             let patch = RolloutPatch { image: r.image.clone(), container: r.container.clone() };
             timeline.push((at, Action::Rollout { key, patch }));
+        } else if let Some(l) = &e.set_load {
+            let (key, curve) = crate::input::load::compile(l, base_dir, shown, &format!("{field}.setLoad"))?;
+            timeline.push((at, Action::SetLoad { key, curve }));
         } else {
             use crate::input::faults::{FaultAction as F, resolve_node_set, zone_nodes};
             let zone = |z: &Spanned<String>, what: &str| {
@@ -1173,6 +1204,14 @@ fn compile(
         pod_crash_interval: f.faults.pod_crashes.as_ref().map(|p| p.interval.clone()),
         kubelet_failure_probability: check_probability(f.kubelet.failure_probability, shown)?,
         pdbs: set.pdbs.clone(),
+        hpas: set.hpas.clone(),
+        loads: f
+            .workloads
+            .load
+            .iter()
+            .enumerate()
+            .map(|(i, l)| crate::input::load::compile(l, base_dir, shown, &format!("workloads.load[{i}]")))
+            .collect::<Result<_, _>>()?,
         ignored_fields,
         text: text.to_string(),
     })

@@ -7,6 +7,7 @@
 //! `(time, seq)` order, and handlers only schedule events at or after the current time.
 
 pub mod faults;
+pub mod hpa;
 pub mod output;
 pub mod placer;
 pub mod schedulers;
@@ -108,6 +109,8 @@ pub enum Event {
         /// Its epoch when the event was scheduled.
         epoch: u32,
     },
+    /// The HorizontalPodAutoscalers' 15 s sync (see [`hpa`]).
+    HpaSync,
 }
 
 impl Event {
@@ -115,7 +118,7 @@ impl Event {
     fn is_work(&self) -> bool {
         match self {
             Event::Fault(f) => f.is_work(),
-            _ => !matches!(self, Event::Sample | Event::UnschedulableFlush | Event::BackoffFlush),
+            _ => !matches!(self, Event::Sample | Event::UnschedulableFlush | Event::BackoffFlush | Event::HpaSync),
         }
     }
 }
@@ -226,6 +229,7 @@ pub struct Simulation<'s> {
     ctrl_queue: crate::controllers::WorkQueue,
     workloads_changed: bool,
     workload_metrics: Option<workload_metrics::WorkloadMetrics>,
+    hpa: hpa::HpaRuntime,
     /// A whole policy replacing the framework's cycle, with its RNG stream (`policy`).
     policy: Option<(Box<dyn crate::scheduler::policy::Policy>, SimRng)>,
 }
@@ -337,6 +341,7 @@ impl<'s> Simulation<'s> {
             ctrl_queue: Default::default(),
             workloads_changed: false,
             workload_metrics: Some(workload_metrics::WorkloadMetrics::new(workloads_csv)?),
+            hpa: hpa::HpaRuntime::new(&scenario.hpas, &scenario.loads),
             policy: policy.map(|p| (p, stream(seed, "policy"))),
         };
         sim.scheduler.queue.set_order(scenario.queue_order);
@@ -379,6 +384,7 @@ impl<'s> Simulation<'s> {
             self.create_pod(pod.clone())?;
         }
         self.start_workloads()?;
+        self.start_hpa();
         for (i, a) in sc.arrivals.iter().enumerate() {
             let gap = a.inter_arrival.sample(&mut self.generators[i].rng);
             let at = a.start + gap;
@@ -603,9 +609,11 @@ impl<'s> Simulation<'s> {
             Event::ControllerSync { uid } => self.on_controller_sync(uid),
             Event::PodReady { pod, epoch } => self.on_pod_ready(pod, epoch),
             Event::PodDeleted { pod, epoch } => self.on_pod_deleted(pod, epoch),
+            Event::HpaSync => self.on_hpa_sync(),
             Event::Sample => {
                 let now = self.queue.now();
-                let row = self.metrics.sample_row(&self.cluster, now);
+                let usage = self.hpa.total_usage_millis(&self.cluster, &self.workloads, now);
+                let row = self.metrics.sample_row(&self.cluster, now, usage);
                 self.timeseries.write(row.as_bytes())?;
                 if let Some(m) = &mut self.workload_metrics {
                     m.sample(&self.workloads, &self.cluster, now)?;
@@ -641,7 +649,7 @@ impl<'s> Simulation<'s> {
         let now = self.queue.now();
         // A failNode is recorded as a node failure by set_node_down.
         if let Some(m) = &mut self.workload_metrics
-            && !matches!(action, Action::FailNode(_))
+            && !matches!(action, Action::FailNode(_) | Action::SetLoad { .. })
         {
             m.disruption(now, format!("timeline:{}", action.name()));
             self.workloads_changed = true;
@@ -651,6 +659,7 @@ impl<'s> Simulation<'s> {
             Action::DeleteWorkload(key) => self.delete_workload(&key),
             Action::Scale { key, replicas } => self.scale_workload(&key, replicas),
             Action::Rollout { key, patch } => self.rollout_workload(&key, &patch),
+            Action::SetLoad { key, curve } => self.set_load(key, curve),
             Action::AddPod(p) => self.create_pod(*p),
             Action::DeletePod { namespace, name } => match self.cluster.pod_id(&namespace, &name) {
                 Some(id) => self.begin_termination(id, "Deleted"),

@@ -17,7 +17,7 @@ use std::path::Path;
 pub const GPU_RESOURCE: &str = "nvidia.com/gpu";
 
 /// Columns of `timeseries.csv`.
-pub const TIMESERIES_HEADER: &str = "time_us,nodes_ready,nodes_not_ready,pods_pending,pods_running,pods_succeeded,pods_failed,cpu_alloc_ratio,memory_alloc_ratio,gpu_alloc_ratio\n";
+pub const TIMESERIES_HEADER: &str = "time_us,nodes_ready,nodes_not_ready,pods_pending,pods_running,pods_succeeded,pods_failed,cpu_alloc_ratio,memory_alloc_ratio,gpu_alloc_ratio,cpu_usage_ratio\n";
 
 /// Columns of `pods.csv`.
 pub const PODS_HEADER: [&str; 18] = [
@@ -196,12 +196,13 @@ impl Metrics {
     }
 
     /// One `timeseries.csv` row at `now`.
-    pub fn sample_row(&mut self, cluster: &ClusterState, now: SimTime) -> String {
+    /// `cpu_usage_millis` is the modelled CPU usage (load curves), reported against allocatable.
+    pub fn sample_row(&mut self, cluster: &ClusterState, now: SimTime, cpu_usage_millis: i64) -> String {
         self.advance(now);
         let total = cluster.nodes().len() as u64;
         let r = |a: i64, b: i64| if b <= 0 { 0.0 } else { a as f64 / b as f64 };
         format!(
-            "{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{}\n",
             now.0,
             self.nodes_ready,
             total - self.nodes_ready,
@@ -212,6 +213,7 @@ impl Metrics {
             ratio6(r(self.requested.cpu, self.capacity.cpu)),
             ratio6(r(self.requested.mem, self.capacity.mem)),
             ratio6(r(self.requested.gpu, self.capacity.gpu)),
+            ratio6(r(cpu_usage_millis, self.capacity.cpu)),
         )
     }
 
