@@ -6,6 +6,7 @@
 //! (which goes to `run.json`, kept apart from the deterministic outputs); events are handled in
 //! `(time, seq)` order, and handlers only schedule events at or after the current time.
 
+pub mod autoscaler;
 pub mod faults;
 pub mod output;
 pub mod schedulers;
@@ -82,6 +83,8 @@ pub enum Event {
     Sample,
     /// Faults, the node lifecycle controller, the kubelet's restarts, drain.
     Fault(faults::FaultEvent),
+    /// The cluster autoscaler scans, or a node it asked for joins.
+    Autoscaler(autoscaler::CaEvent),
     /// A workload controller syncs object `uid` (see [`crate::controllers`]).
     ControllerSync {
         /// The object's uid.
@@ -108,6 +111,7 @@ impl Event {
     fn is_work(&self) -> bool {
         match self {
             Event::Fault(f) => f.is_work(),
+            Event::Autoscaler(a) => a.is_work(),
             _ => !matches!(self, Event::Sample | Event::UnschedulableFlush | Event::BackoffFlush),
         }
     }
@@ -218,6 +222,7 @@ pub struct Simulation<'s> {
     ctrl_queue: crate::controllers::WorkQueue,
     workloads_changed: bool,
     workload_metrics: Option<workload_metrics::WorkloadMetrics>,
+    ca: Option<autoscaler::CaState>,
 }
 
 fn push_event(queue: &mut EventQueue<Event>, pending_work: &mut u64, at: SimTime, e: Event) {
@@ -307,6 +312,10 @@ impl<'s> Simulation<'s> {
             ctrl_queue: Default::default(),
             workloads_changed: false,
             workload_metrics: Some(workload_metrics::WorkloadMetrics::new(workloads_csv)?),
+            ca: scenario
+                .autoscaler
+                .as_ref()
+                .map(|a| autoscaler::CaState::new(seed, &a.groups.iter().map(|g| g.min).collect::<Vec<_>>())),
         };
         sim.timeseries.write(summary::TIMESERIES_HEADER.as_bytes())?;
         sim.start()?;
@@ -365,6 +374,7 @@ impl<'s> Simulation<'s> {
                 }
             }
         }
+        self.start_autoscaler();
         self.push(SimTime::ZERO, Event::Sample);
         Ok(())
     }
@@ -538,6 +548,7 @@ impl<'s> Simulation<'s> {
                 Ok(())
             }
             Event::Fault(f) => self.on_fault_event(f),
+            Event::Autoscaler(a) => self.on_autoscaler_event(a),
         }
     }
 
@@ -926,6 +937,7 @@ impl<'s> Simulation<'s> {
                 summary.workloads = Some(w);
             }
         }
+        summary.cluster_autoscaler = self.ca.as_ref().map(|c| c.summary.clone());
         let wall = started.elapsed().as_secs_f64();
         let stats = RunStats {
             wall_clock_ms: wall * 1000.0,

@@ -198,7 +198,7 @@ impl Metrics {
     /// One `timeseries.csv` row at `now`.
     pub fn sample_row(&mut self, cluster: &ClusterState, now: SimTime) -> String {
         self.advance(now);
-        let total = cluster.nodes().len() as u64;
+        let total = cluster.live_node_count() as u64;
         let r = |a: i64, b: i64| if b <= 0 { 0.0 } else { a as f64 / b as f64 };
         format!(
             "{},{},{},{},{},{},{},{},{},{}\n",
@@ -339,6 +339,9 @@ pub struct Summary {
     /// Workload availability, convergence and Job completions (absent without workloads).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workloads: Option<crate::run::workload_metrics::WorkloadsSummary>,
+    /// Cluster-autoscaler node counts (absent without node groups).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_autoscaler: Option<crate::run::autoscaler::AutoscalerSummary>,
 }
 
 /// Builds the summary at the end of a run.
@@ -383,6 +386,7 @@ pub fn build(sc: &Scenario, cluster: &ClusterState, m: &Metrics, end: SimTime, t
         ignored_manifest_fields: sc.ignored_fields.iter().cloned().collect(),
         trace_digest: format!("sha256:{trace_digest}"),
         workloads: None,
+        cluster_autoscaler: None,
     }
 }
 
