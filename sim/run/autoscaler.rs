@@ -457,3 +457,57 @@ impl Simulation<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scheduler::testing::{make_node, make_pod};
+
+    const GI: i64 = 1 << 30;
+
+    fn cluster_with(pods: &[(&str, i64)]) -> (ClusterState, Vec<PodId>) {
+        let mut c = ClusterState::new();
+        let ids = pods
+            .iter()
+            .map(|(n, cpu)| {
+                c.add_pod(make_pod(n, &[("cpu", *cpu), ("memory", GI)]), SimTime::ZERO).expect("unique pod names")
+            })
+            .collect();
+        (c, ids)
+    }
+
+    #[test]
+    fn the_estimate_is_first_fit_onto_template_copies() {
+        // Template: 4 CPU. Pods 3, 2, 1, 2, 1 CPU: first fit gives [3,1] [2,2] [1] → 3 nodes.
+        let (c, ids) = cluster_with(&[("a", 3000), ("b", 2000), ("c", 1000), ("d", 2000), ("e", 1000)]);
+        let profile = Profile::default_profile();
+        let t = make_node("tmpl", 4000, 16 * GI, 110);
+        let (bins, placed) = estimate(&|_| Some(&profile), &c, &t, &ids, 10);
+        assert_eq!(bins.len(), 3);
+        assert_eq!(placed, ids);
+        let cpu: Vec<i64> = bins.iter().map(|b| b.requested.cpu_millis).collect();
+        assert_eq!(cpu, vec![4000, 4000, 1000]);
+    }
+
+    #[test]
+    fn the_estimate_stops_at_the_node_limit_and_skips_pods_that_fit_no_template() {
+        let (c, ids) = cluster_with(&[("big", 8000), ("a", 3000), ("b", 3000), ("c", 3000)]);
+        let profile = Profile::default_profile();
+        let t = make_node("tmpl", 4000, 16 * GI, 110);
+        let (bins, placed) = estimate(&|_| Some(&profile), &c, &t, &ids, 2);
+        assert_eq!(bins.len(), 2, "capped at the room left in the group");
+        assert_eq!(placed, vec![ids[1], ids[2]], "the 8-CPU pod fits no template; the last pod finds no room");
+    }
+
+    #[test]
+    fn a_hypothetical_node_is_not_added_to_the_cluster() {
+        let (c, ids) = cluster_with(&[("a", 1000)]);
+        let profile = Profile::default_profile();
+        let mut t = hypothetical_node(make_node("tmpl", 4000, 16 * GI, 110).node);
+        assert!(fits(&profile, &c, &c.pod(ids[0]).pod, &t));
+        place(&mut t, ids[0], &c.pod(ids[0]).pod);
+        assert_eq!(t.requested.cpu_millis, 1000);
+        assert!(c.nodes().is_empty());
+        assert_eq!(c.pod(ids[0]).node, None);
+    }
+}
