@@ -30,7 +30,7 @@ struct Cli {
 enum Command {
     /// Run one simulation and write its output folder.
     #[command(
-        after_help = "Examples:\n  kubesim run scenarios/quickstart.yaml\n  kubesim run scenarios/quickstart.yaml --seed 7 --out out/q7\n  kubesim run scenarios/quickstart.yaml --set cluster.nodePools[0].count=20 --set scheduler.name=most-allocated\n\nOutputs (in --out, default out/<scenario>): summary.json, pods.csv, nodes.csv, timeseries.csv, events.jsonl, run.json, charts/*.svg, report.html"
+        after_help = "Examples:\n  kubesim run scenarios/quickstart.yaml\n  kubesim run scenarios/quickstart.yaml --seed 7 --out out/q7\n  kubesim run scenarios/quickstart.yaml --set cluster.nodePools[0].count=20 --set scheduler.name=most-allocated\n  kubesim run scenarios/quickstart.yaml --policy 'exec:python3 examples/policy.py' --policy-timeout 5s\n\nOutputs (in --out, default out/<scenario>): summary.json, pods.csv, nodes.csv, timeseries.csv, events.jsonl, run.json, charts/*.svg, report.html"
     )]
     Run {
         /// The scenario file.
@@ -50,6 +50,14 @@ enum Command {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        /// Placement policy: a built-in scheduler name (see `kubesim schedulers`), or
+        /// exec:COMMAND for an out-of-process policy speaking docs/policy-protocol.md (run in the
+        /// current directory).
+        #[arg(long, value_name = "NAME|exec:COMMAND")]
+        policy: Option<String>,
+        /// Longest wait for one answer of an exec: policy, e.g. 10s, 500ms (default 10s).
+        #[arg(long, value_name = "DURATION")]
+        policy_timeout: Option<String>,
         /// Also write the charts as PNG (charts/*.png).
         #[arg(long)]
         png: bool,
@@ -110,17 +118,23 @@ pub fn main() -> i32 {
         Command::Compare(a) => crate::compare::cli::compare_main(a),
         Command::Merge(a) => crate::compare::cli::merge_main(a),
         Command::Report(a) => crate::compare::cli::report_main(a),
-        Command::Run { scenario: path, seed, out, mut set, check_invariants, quiet, png } => {
+        Command::Run { scenario: path, seed, out, mut set, check_invariants, quiet, png, policy, policy_timeout } => {
             if let Some(s) = seed {
                 set.push(format!("seed={s}"));
             }
-            let sc = match scenario::load(&path, &set) {
+            let mut sc = match scenario::load(&path, &set) {
                 Ok(s) => s,
                 Err(e) => {
                     eprintln!("error: {e}");
                     return EXIT_INPUT;
                 }
             };
+            if let Err(e) =
+                crate::run::placer::apply_policy_flags(&mut sc, policy.as_deref(), policy_timeout.as_deref())
+            {
+                eprintln!("error: {e}");
+                return EXIT_INPUT;
+            }
             let out_dir = out.unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
             let opts = RunOptions { out_dir: Some(out_dir.clone()), check_invariants };
             match run(&sc, &opts) {
@@ -202,7 +216,7 @@ pub fn main() -> i32 {
             }
         }
         Command::Schedulers => {
-            println!("Schedulers (scenario `scheduler.name`):");
+            println!("Schedulers (scenario `scheduler.name`, or `kubesim run --policy NAME`):");
             for (n, d) in crate::run::schedulers::DESCRIPTIONS {
                 println!("  {n:<16} {d}");
             }
@@ -210,6 +224,7 @@ pub fn main() -> i32 {
             for p in crate::scheduler::registry::BUILT_IN {
                 println!("  {p}");
             }
+            println!("Out-of-process policies: --policy exec:COMMAND (JSON lines, see docs/policy-protocol.md)");
             0
         }
     }

@@ -15,11 +15,17 @@
 //! println!("{} pods scheduled", result.summary.counts.pods_scheduled);
 //! ```
 //!
+//! To drive kubesim from Rust code (your own test suite, a sweep, a custom policy), start from
+//! [`api`]: `use kubesim::prelude::*;` then [`ScenarioBuilder`] or [`Runner::load`], choose a
+//! scheduler, profiles, user plugins ([`scheduler::registry::Registry`]) or a whole policy
+//! ([`scheduler::policy::Policy`]), and [`Runner::run`].
+//!
 //! See `ARCHITECTURE.md` for the code map and the invariants.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod cli;
 pub mod cluster;
 pub mod compare;
@@ -35,3 +41,6 @@ pub mod report;
 pub mod run;
 pub mod scheduler;
 pub mod trace;
+pub mod workflow;
+
+pub use api::{Runner, ScenarioBuilder, prelude};

@@ -19,6 +19,11 @@ pub const MAX_RUN_DURATION_MICROS: u64 = 10 * 365 * 24 * 3600 * 1_000_000;
 pub const MIN_SAMPLE_PERIOD_MICROS: u64 = 1_000;
 /// Most events one run may process before it is stopped as runaway.
 pub const MAX_EVENTS: u64 = 10_000_000_000;
-
+/// Most pods one trace source may produce (use a trace's `limit` option to read the first ones).
+pub const MAX_TRACE_PODS: u64 = 50_000_000;
+/// Largest trace file, in bytes (trace files are streamed, never read whole).
+pub const MAX_TRACE_BYTES: u64 = 64 * 1024 * 1024 * 1024;
+/// Most jobs in all workflows of a run.
+pub const MAX_WORKFLOW_JOBS: u64 = 10_000_000;
 /// Most runs one `kubesim compare` plan may hold (scenarios × set values × schedulers × seeds).
 pub const MAX_COMPARE_RUNS: u64 = 1_000_000;

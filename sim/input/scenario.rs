@@ -19,6 +19,7 @@ use crate::model::pod::Pod;
 use crate::model::resources::{PODS, ResourceList};
 use crate::model::selector::Labels;
 use crate::model::taint::Taint;
+use crate::scheduler::registry::Registry;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::BTreeSet;
@@ -102,6 +103,13 @@ pub struct SchedulerSpec {
     /// `percentageOfNodesToScore` (0 or absent: adaptive).
     #[serde(default)]
     pub percentage_of_nodes_to_score: Option<u32>,
+    /// A whole policy instead of the framework: `exec:COMMAND` (an out-of-process policy, run in
+    /// the scenario's folder), or a built-in scheduler name (the same as `name`).
+    #[serde(default)]
+    pub policy: Option<Spanned<String>>,
+    /// Longest wait for one answer of an `exec:` policy (default 10s).
+    #[serde(default)]
+    pub policy_timeout: Option<Spanned<GoDuration>>,
 }
 
 fn default_scheduler_name() -> String {
@@ -115,6 +123,8 @@ impl Default for SchedulerSpec {
             config: None,
             config_inline: None,
             percentage_of_nodes_to_score: None,
+            policy: None,
+            policy_timeout: None,
         }
     }
 }
@@ -159,6 +169,12 @@ pub struct WorkloadsSpec {
     /// Arrival generators.
     #[serde(default)]
     pub arrivals: Vec<ArrivalSpec>,
+    /// DAG workflows declared inline (see [`crate::workflow::spec`]).
+    #[serde(default)]
+    pub workflows: Vec<crate::workflow::spec::WorkflowYaml>,
+    /// Trace sources (see [`crate::trace::compile`]).
+    #[serde(default)]
+    pub traces: Vec<crate::trace::compile::TraceSource>,
 }
 
 /// One timeline entry: `at` and exactly one action.
@@ -441,6 +457,8 @@ pub enum Action {
     FailNode(String),
     /// Recover a node.
     RecoverNode(String),
+    /// A node joins the cluster (trace node timelines).
+    AddNode(Box<Node>),
     /// A fault action (pod crash, cordon, drain, zone outage, partition).
     Fault(crate::input::faults::FaultAction),
     /// Create or update a workload object.
@@ -471,6 +489,7 @@ impl Action {
             Action::DeletePod { .. } => "deletePod",
             Action::FailNode(_) => "failNode",
             Action::RecoverNode(_) => "recoverNode",
+            Action::AddNode(_) => "addNode",
             Action::ApplyWorkload(_) => "apply",
             Action::DeleteWorkload(_) => "delete",
             Action::Scale { .. } => "scale",
@@ -522,6 +541,12 @@ pub struct Scenario {
     pub scheduler_config: Option<crate::scheduler::config::KubeSchedulerConfiguration>,
     /// percentageOfNodesToScore.
     pub percentage_of_nodes_to_score: Option<u32>,
+    /// An out-of-process policy (`scheduler.policy: exec:...` or `--policy exec:...`) placing the
+    /// pods instead of the framework; the profiles above still give its filter verdicts.
+    pub policy: Option<crate::scheduler::exec_policy::ExecSpec>,
+    /// The plugins the scheduler configuration was validated with (built-ins plus the user
+    /// plugins given to [`load_with`]); the run builds its profiles from the same registry.
+    pub registry: Registry,
     /// Default start-up latency.
     pub kubelet_startup_latency: DurationDist,
     /// Default readiness delay.
@@ -530,6 +555,8 @@ pub struct Scenario {
     pub sample_period: SimDuration,
     /// Random node failures.
     pub node_failures: Option<NodeFailureModel>,
+    /// DAG workflow jobs (declared and from traces).
+    pub workflows: crate::workflow::WorkflowSet,
     /// Random pod crashes: time between two crashes.
     pub pod_crash_interval: Option<DurationDist>,
     /// Default probability that a container run crashes.
@@ -597,13 +624,29 @@ pub fn apply_override(doc: &mut serde_json::Value, assignment: &str) -> Result<(
 
 /// Reads a scenario file, applies `--set` overrides, and compiles it.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, InputError> {
+    load_with(path, overrides, &Registry::new())
+}
+
+/// [`load`] with user plugins: a scheduler configuration may name the plugins of `registry`.
+pub fn load_with(path: &Path, overrides: &[String], registry: &Registry) -> Result<Scenario, InputError> {
     let shown = path.display().to_string();
     let text = read_file(path, &shown)?;
-    load_str(&text, &shown, path.parent().unwrap_or(Path::new(".")), overrides)
+    load_str_with(&text, &shown, path.parent().unwrap_or(Path::new(".")), overrides, registry)
 }
 
 /// Compiles scenario text; `base_dir` resolves relative paths.
 pub fn load_str(text: &str, shown: &str, base_dir: &Path, overrides: &[String]) -> Result<Scenario, InputError> {
+    load_str_with(text, shown, base_dir, overrides, &Registry::new())
+}
+
+/// [`load_str`] with user plugins.
+pub fn load_str_with(
+    text: &str,
+    shown: &str,
+    base_dir: &Path,
+    overrides: &[String],
+    registry: &Registry,
+) -> Result<Scenario, InputError> {
     let docs = split_documents(text);
     if docs.len() != 1 {
         return Err(InputError::file(
@@ -624,7 +667,7 @@ pub fn load_str(text: &str, shown: &str, base_dir: &Path, overrides: &[String]) 
     };
     let doc = Document { line_offset: 0, text: std::borrow::Cow::Borrowed(&text) };
     let parsed = parse_document::<ScenarioFile>(&doc, &shown_eff)?;
-    compile(parsed.value, parsed.ignored, &text, &shown_eff, shown, base_dir)
+    compile(parsed.value, parsed.ignored, &text, &shown_eff, shown, base_dir, registry)
 }
 
 fn err_at<T>(file: &str, s: &Spanned<T>, field: &str, msg: impl Into<String>) -> InputError {
@@ -727,6 +770,7 @@ fn compile(
     shown: &str,
     original: &str,
     base_dir: &Path,
+    registry: &Registry,
 ) -> Result<Scenario, InputError> {
     if f.api_version.value != API_VERSION {
         return Err(err_at(
@@ -800,6 +844,17 @@ fn compile(
     for n in &set.nodes {
         nodes.push((n.clone(), true));
     }
+    let mut trace_timeline = Vec::new();
+    let mut workflow_jobs = Vec::new();
+    crate::trace::compile::compile_into(
+        &f.workloads.traces,
+        base_dir,
+        shown,
+        end,
+        &mut nodes,
+        &mut trace_timeline,
+        &mut workflow_jobs,
+    )?;
     if nodes.len() as u64 > limits::MAX_NODES {
         return Err(InputError::file(
             shown,
@@ -1003,10 +1058,16 @@ fn compile(
             timeline.push((at, Action::Fault(action)));
         }
     }
+    timeline.extend(trace_timeline);
     if let Some(nt) = &f.faults.node_timeline {
         timeline.extend(crate::input::faults::node_timeline_actions(nt, &nodes, base_dir, shown, end)?);
     }
     timeline.sort_by_key(|(t, _)| *t);
+    let declared = crate::workflow::spec::compile(&f.workloads.workflows, &set)
+        .map_err(|(field, msg)| InputError::file(shown, msg).with_field(field))?;
+    workflow_jobs.extend(declared);
+    let workflows = crate::workflow::WorkflowSet::build(workflow_jobs)
+        .map_err(|msg| InputError::file(shown, msg).with_field("workloads"))?;
     let node_failures = match &f.faults.node_failures {
         None => None,
         Some(nf) => {
@@ -1028,7 +1089,26 @@ fn compile(
             })
         }
     };
-    let mut scheduler_label = f.scheduler.name.clone();
+    let mut scheduler_name = f.scheduler.name.clone();
+    let mut policy = None;
+    if let Some(p) = &f.scheduler.policy {
+        match crate::scheduler::exec_policy::ExecSpec::parse(&p.value) {
+            Some(Ok(mut spec)) => {
+                spec.working_dir = Some(base_dir.to_path_buf());
+                spec.base_scheduler = scheduler_name.clone();
+                if let Some(t) = &f.scheduler.policy_timeout {
+                    if t.value.0 == 0 {
+                        return Err(err_at(shown, t, "scheduler.policyTimeout", "the timeout must be more than 0s"));
+                    }
+                    spec.timeout = std::time::Duration::from_micros(t.value.0);
+                }
+                policy = Some(spec);
+            }
+            Some(Err(m)) => return Err(err_at(shown, p, "scheduler.policy", m)),
+            None => scheduler_name = p.value.clone(),
+        }
+    }
+    let mut scheduler_label = scheduler_name.clone();
     let scheduler_config = match (&f.scheduler.config, &f.scheduler.config_inline) {
         (Some(_), Some(_)) => {
             return Err(InputError::file(shown, "give either scheduler.config or scheduler.configInline, not both")
@@ -1047,15 +1127,22 @@ fn compile(
         (None, None) => None,
     };
     if let Some(cfg) = &scheduler_config {
-        crate::scheduler::profiles::profiles_from_config(cfg).map_err(|e| {
+        crate::scheduler::profiles::profiles_from_config_in(cfg, registry).map_err(|e| {
             InputError::file(shown, format!("invalid KubeSchedulerConfiguration: {e}")).with_field("scheduler")
         })?;
-    } else if !crate::run::schedulers::is_known(&f.scheduler.name) {
+    } else if !crate::run::schedulers::is_known(&scheduler_name) {
+        let field = if f.scheduler.policy.is_some() { "scheduler.policy" } else { "scheduler.name" };
         return Err(InputError::file(
             shown,
-            format!("unknown scheduler {:?} (known: {})", f.scheduler.name, crate::run::schedulers::NAMES.join(", ")),
+            format!(
+                "unknown scheduler {scheduler_name:?} (known: {}, or exec:COMMAND for an out-of-process policy)",
+                crate::run::schedulers::NAMES.join(", ")
+            ),
         )
-        .with_field("scheduler.name"));
+        .with_field(field));
+    }
+    if let Some(spec) = &policy {
+        scheduler_label = format!("{}{}", crate::scheduler::exec_policy::EXEC_PREFIX, spec.command);
     }
     if let Some(p) = f.scheduler.percentage_of_nodes_to_score
         && p > 100
@@ -1081,10 +1168,13 @@ fn compile(
         scheduler: scheduler_label,
         scheduler_config,
         percentage_of_nodes_to_score: f.scheduler.percentage_of_nodes_to_score,
+        policy,
+        registry: registry.clone(),
         kubelet_startup_latency: f.kubelet.startup_latency.clone(),
         kubelet_readiness_delay: f.kubelet.readiness_delay.clone(),
         sample_period,
         node_failures,
+        workflows,
         pod_crash_interval: f.faults.pod_crashes.as_ref().map(|p| p.interval.clone()),
         kubelet_failure_probability: check_probability(f.kubelet.failure_probability, shown)?,
         pdbs: set.pdbs.clone(),
@@ -1133,6 +1223,24 @@ mod tests {
         let e = load_mini(&format!("{MINI}timeline:\n- at: 5m\n  failNode: nope\n"), &[]).unwrap_err();
         assert_eq!(e.line, Some(13), "{e}");
         assert!(e.message.contains("no node is named \"nope\""), "{e}");
+    }
+
+    #[test]
+    fn scheduler_policy_takes_an_exec_command_or_a_built_in_name() {
+        let s =
+            load_mini(&format!("{MINI}scheduler: {{policy: 'exec:python3 p.py', policyTimeout: 2s}}\n"), &[]).unwrap();
+        let spec = s.policy.unwrap();
+        assert_eq!((spec.command.as_str(), spec.timeout), ("python3 p.py", std::time::Duration::from_secs(2)));
+        assert_eq!((s.scheduler.as_str(), spec.base_scheduler.as_str()), ("exec:python3 p.py", "default"));
+        let s = load_mini(MINI, &["scheduler.policy=most-allocated"]).unwrap();
+        assert_eq!((s.scheduler.as_str(), s.policy.is_none()), ("most-allocated", true));
+        let e = load_mini(MINI, &["scheduler.policy=fastest"]).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("scheduler.policy"));
+        let e = load_mini(&format!("{MINI}scheduler:\n  policy: \"exec:python3 'x\"\n"), &[]).unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (Some(12), Some("scheduler.policy")), "{e}");
+        assert!(e.message.contains("unbalanced quotes"), "{e}");
+        let e = load_mini(&format!("{MINI}scheduler: {{policy: 'exec:x', policyTimeout: 0s}}\n"), &[]).unwrap_err();
+        assert!(e.message.contains("more than 0s"), "{e}");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 pub mod autoscaler;
 pub mod faults;
 pub mod output;
+pub mod placer;
 pub mod schedulers;
 pub mod summary;
 pub mod workload_metrics;
@@ -78,6 +79,12 @@ pub enum Event {
         pod: PodId,
         /// Its epoch when the event was scheduled.
         epoch: u32,
+    },
+    /// A workflow job's dependencies have completed and its arrival time has come: its pods are
+    /// created.
+    WorkflowJobReady {
+        /// Index of the job in the scenario's workflow set.
+        job: u32,
     },
     /// A `timeseries.csv` sample.
     Sample,
@@ -217,12 +224,15 @@ pub struct Simulation<'s> {
     events_processed: u64,
     nominated: std::collections::BTreeMap<PodId, NodeId>,
     nominated_on: std::collections::BTreeMap<NodeId, Vec<PodId>>,
+    workflows: crate::workflow::Workflows,
     faults: faults::FaultState,
     workloads: crate::controllers::WorkloadStore,
     ctrl_queue: crate::controllers::WorkQueue,
     workloads_changed: bool,
     workload_metrics: Option<workload_metrics::WorkloadMetrics>,
     ca: Option<autoscaler::CaState>,
+    /// A whole policy replacing the framework's cycle, with its RNG stream (`policy`).
+    policy: Option<(Box<dyn crate::scheduler::policy::Policy>, SimRng)>,
 }
 
 fn push_event(queue: &mut EventQueue<Event>, pending_work: &mut u64, at: SimTime, e: Event) {
@@ -252,20 +262,39 @@ impl<'s> Simulation<'s> {
         opts: &RunOptions,
         custom: Option<Vec<crate::scheduler::Profile>>,
     ) -> Result<Self, RunError> {
+        Self::with_setup(scenario, opts, placer::SchedulerSetup { profiles: custom, ..Default::default() })
+    }
+
+    /// Prepares a run with user plugins, custom profiles or a whole policy (see
+    /// [`placer::SchedulerSetup`]).
+    pub fn with_setup(
+        scenario: &'s Scenario,
+        opts: &RunOptions,
+        setup: placer::SchedulerSetup,
+    ) -> Result<Self, RunError> {
+        let placer::SchedulerSetup { registry, profiles: custom, policy } = setup;
         let (profiles, backoff) = match &scenario.scheduler_config {
             _ if custom.is_some() => (custom.unwrap_or_default(), (1, 10)),
             Some(cfg) => (
-                crate::scheduler::profiles::profiles_from_config(cfg).map_err(RunError::Scheduler)?,
+                crate::scheduler::profiles::profiles_from_config_in(
+                    cfg,
+                    registry.as_ref().unwrap_or(&scenario.registry),
+                )
+                .map_err(RunError::Scheduler)?,
                 cfg.backoff_seconds(),
             ),
             None => (
-                vec![
-                    schedulers::profile(&scenario.scheduler, scenario.percentage_of_nodes_to_score)
-                        .ok_or_else(|| RunError::Scheduler(format!("unknown scheduler {:?}", scenario.scheduler)))?,
-                ],
+                {
+                    let name = scenario.policy.as_ref().map_or(&scenario.scheduler, |p| &p.base_scheduler);
+                    vec![
+                        schedulers::profile(name, scenario.percentage_of_nodes_to_score)
+                            .ok_or_else(|| RunError::Scheduler(format!("unknown scheduler {name:?}")))?,
+                    ]
+                },
                 (1, 10),
             ),
         };
+        let policy = placer::start_policy(scenario, policy, &profiles)?;
         let (events_log, timeseries, workloads_csv) = match &opts.out_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)?;
@@ -307,6 +336,7 @@ impl<'s> Simulation<'s> {
             events_processed: 0,
             nominated: Default::default(),
             nominated_on: Default::default(),
+            workflows: crate::workflow::Workflows::new(&scenario.workflows),
             faults: faults::FaultState::new(seed),
             workloads: Default::default(),
             ctrl_queue: Default::default(),
@@ -316,6 +346,7 @@ impl<'s> Simulation<'s> {
                 .autoscaler
                 .as_ref()
                 .map(|a| autoscaler::CaState::new(seed, &a.groups.iter().map(|g| g.min).collect::<Vec<_>>())),
+            policy: policy.map(|p| (p, stream(seed, "policy"))),
         };
         sim.timeseries.write(summary::TIMESERIES_HEADER.as_bytes())?;
         sim.start()?;
@@ -375,7 +406,53 @@ impl<'s> Simulation<'s> {
             }
         }
         self.start_autoscaler();
+        for job in self.workflows.initially_ready() {
+            let at = sc.workflows.jobs[job].spec.arrival;
+            self.push(at, Event::WorkflowJobReady { job: job as u32 });
+        }
         self.push(SimTime::ZERO, Event::Sample);
+        Ok(())
+    }
+
+    /// Creates the pods of a released workflow job (see [`crate::workflow`]).
+    fn on_workflow_job_ready(&mut self, job: usize) -> Result<(), RunError> {
+        let now = self.queue.now();
+        let set = &self.scenario.workflows;
+        let ready = self.workflows.on_released(set, job, now);
+        let name = json_str(&set.jobs[job].spec.name);
+        self.log("workflow_job_released", &format!(",\"job\":{name}"))?;
+        for pod in &set.jobs[job].spec.pods {
+            self.create_pod(pod.clone())?;
+        }
+        self.release_workflow_jobs(ready);
+        Ok(())
+    }
+
+    fn release_workflow_jobs(&mut self, ready: Vec<usize>) {
+        let now = self.queue.now();
+        for j in ready {
+            let at = self.scenario.workflows.jobs[j].spec.arrival.max(now);
+            self.push(at, Event::WorkflowJobReady { job: j as u32 });
+        }
+    }
+
+    /// Workflow bookkeeping when a pod ends.
+    fn workflow_pod_ended(&mut self, id: PodId, phase: PodPhase) -> Result<(), RunError> {
+        let set = &self.scenario.workflows;
+        if set.is_empty() {
+            return Ok(());
+        }
+        let now = self.queue.now();
+        let p = &self.cluster.pod(id).pod;
+        if phase == PodPhase::Succeeded {
+            let (ready, done) = self.workflows.on_pod_succeeded(set, &p.namespace, &p.name, now);
+            if let Some(j) = done {
+                self.log("workflow_job_completed", &format!(",\"job\":{}", json_str(&set.jobs[j].spec.name)))?;
+            }
+            self.release_workflow_jobs(ready);
+        } else if let Some(j) = self.workflows.on_pod_failed(&p.namespace, &p.name) {
+            self.log("workflow_job_failed", &format!(",\"job\":{}", json_str(&set.jobs[j].spec.name)))?;
+        }
         Ok(())
     }
 
@@ -531,6 +608,7 @@ impl<'s> Simulation<'s> {
                 }
                 Ok(())
             }
+            Event::WorkflowJobReady { job } => self.on_workflow_job_ready(job as usize),
             Event::ControllerSync { uid } => self.on_controller_sync(uid),
             Event::PodReady { pod, epoch } => self.on_pod_ready(pod, epoch),
             Event::PodDeleted { pod, epoch } => self.on_pod_deleted(pod, epoch),
@@ -598,6 +676,26 @@ impl<'s> Simulation<'s> {
                 Some(id) => self.node_down(id, crate::controllers::node_lifecycle::KubeletStatus::Crashed),
                 None => self.log("action_skipped", &format!(",\"action\":\"failNode\",\"node\":{}", json_str(&name))),
             },
+            Action::AddNode(node) => {
+                let name = json_str(&node.name);
+                match self.cluster.add_node(*node) {
+                    Ok(id) => {
+                        let now = self.queue.now();
+                        self.metrics.node_added(&self.cluster, id, now);
+                        self.log("node_added", &format!(",\"node\":{name}"))?;
+                        // NodeAdd: unschedulable pods may fit now.
+                        if self.scheduler.queue.move_all_to_active_or_backoff(now) > 0 {
+                            self.arm_flushes();
+                            self.ensure_cycle();
+                        }
+                        Ok(())
+                    }
+                    Err(e) => self.log(
+                        "action_skipped",
+                        &format!(",\"action\":\"addNode\",\"node\":{name},\"reason\":{}", json_str(&e.to_string())),
+                    ),
+                }
+            }
             Action::RecoverNode(name) => match self.cluster.node_id(&name) {
                 Some(id) => self.node_up(id),
                 None => {
@@ -700,6 +798,9 @@ impl<'s> Simulation<'s> {
     }
 
     fn on_cycle(&mut self) -> Result<(), RunError> {
+        if self.policy.is_some() {
+            return self.on_policy_cycle();
+        }
         self.cycle_scheduled = false;
         let Some(id) = self.scheduler.queue.pop() else { return Ok(()) };
         self.cluster.note_attempt(id);
@@ -910,6 +1011,7 @@ impl<'s> Simulation<'s> {
         self.metrics.pod_ended(phase);
         let key = json_str(&self.cluster.pod(id).pod.key());
         self.log(kind, &format!(",\"pod\":{key}{extra}"))?;
+        self.workflow_pod_ended(id, phase)?;
         self.pod_changed(id);
         if was_assigned {
             // AssignedPodDelete: resources were freed, so unschedulable pods may fit now.
@@ -931,6 +1033,9 @@ impl<'s> Simulation<'s> {
         let trace_digest = std::mem::replace(&mut self.events_log, StreamFile::discard(false)).finish()?;
         std::mem::replace(&mut self.timeseries, StreamFile::discard(false)).finish()?;
         let mut summary = summary::build(self.scenario, &self.cluster, &self.metrics, end_time, trace_digest);
+        if !self.scenario.workflows.is_empty() {
+            summary.workflows = Some(self.workflows.summary(&self.scenario.workflows));
+        }
         if let Some(m) = self.workload_metrics.take() {
             let w = m.finish(&self.workloads, &self.cluster, end_time)?;
             if self.workloads.next_uid() > 0 {

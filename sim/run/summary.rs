@@ -334,6 +334,9 @@ pub struct Summary {
     pub allocation: Allocation,
     /// Manifest fields present in the inputs but not modelled.
     pub ignored_manifest_fields: Vec<String>,
+    /// DAG workflow figures (absent without workflows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workflows: Option<crate::workflow::WorkflowSummary>,
     /// SHA-256 of `events.jsonl`.
     pub trace_digest: String,
     /// Workload availability, convergence and Job completions (absent without workloads).
@@ -384,6 +387,7 @@ pub fn build(sc: &Scenario, cluster: &ClusterState, m: &Metrics, end: SimTime, t
             gpu: round6(ratio(m.requested_integral.gpu, m.capacity_integral.gpu)),
         },
         ignored_manifest_fields: sc.ignored_fields.iter().cloned().collect(),
+        workflows: None,
         trace_digest: format!("sha256:{trace_digest}"),
         workloads: None,
         cluster_autoscaler: None,

@@ -8,8 +8,10 @@
 //! reservoir sampling among equal totals (uniform, as upstream's `selectHost` up to v1.33).
 
 pub mod config;
+pub mod exec_policy;
 pub mod framework;
 pub mod plugins;
+pub mod policy;
 pub mod preemption;
 pub mod profiles;
 pub mod queue;

@@ -221,8 +221,13 @@ pub fn build_with_args(name: &str, args: Option<&serde_json::Value>) -> Result<O
 }
 
 impl Profile {
-    /// Builds the profile a resolved configuration describes.
+    /// Builds the profile a resolved configuration describes (built-in plugins only).
     pub fn from_resolved(r: &ResolvedProfile) -> Result<Profile, String> {
+        Profile::from_resolved_in(r, &registry::Registry::new())
+    }
+
+    /// Builds the profile a resolved configuration describes, with the plugins of `reg`.
+    pub fn from_resolved_in(r: &ResolvedProfile, reg: &registry::Registry) -> Result<Profile, String> {
         let mut p = Profile {
             scheduler_name: r.scheduler_name.clone(),
             pre_filters: vec![],
@@ -239,7 +244,7 @@ impl Profile {
             if let Some(e) = cache.get(name) {
                 return Ok(e.clone());
             }
-            let e = build_with_args(name, r.args.get(name))?;
+            let e = reg.build_with_args(name, r.args.get(name))?;
             cache.insert(name.to_string(), e.clone());
             Ok(e)
         };
@@ -270,9 +275,18 @@ impl Profile {
     }
 }
 
-/// Parses a KubeSchedulerConfiguration and builds all its profiles.
+/// Parses a KubeSchedulerConfiguration and builds all its profiles (built-in plugins only).
 pub fn profiles_from_config(cfg: &KubeSchedulerConfiguration) -> Result<Vec<Profile>, String> {
-    cfg.resolve(&capabilities)?.iter().map(Profile::from_resolved).collect()
+    profiles_from_config_in(cfg, &registry::Registry::new())
+}
+
+/// Parses a KubeSchedulerConfiguration and builds all its profiles, with the plugins of `reg`
+/// (user plugins named in the configuration are built by their registered factories).
+pub fn profiles_from_config_in(
+    cfg: &KubeSchedulerConfiguration,
+    reg: &registry::Registry,
+) -> Result<Vec<Profile>, String> {
+    cfg.resolve(&|name| reg.capabilities(name))?.iter().map(|r| Profile::from_resolved_in(r, reg)).collect()
 }
 
 #[cfg(test)]

@@ -165,6 +165,24 @@ impl SchedulingQueue {
         None
     }
 
+    /// Takes a queued pod (in activeQ, backoffQ or the unschedulable set) out of line, as if it
+    /// had been popped: it is in flight until it is re-added or forgotten. Returns false when the
+    /// pod is not queued or already in flight. (Whole policies use it to place a group at once.)
+    pub fn take(&mut self, pod: PodId) -> bool {
+        let Some(info) = self.info.get(&pod) else { return false };
+        match info.place {
+            Place::InFlight => return false,
+            Place::Unschedulable => {
+                self.unschedulable.remove(&pod);
+            }
+            Place::Backoff => self.backoff.retain(|(_, _, p)| *p != pod),
+            Place::Active => {}
+        }
+        // A stale activeQ entry is recognised by its generation and skipped by `pop`.
+        self.set_place(pod, Place::InFlight);
+        true
+    }
+
     /// The backoff a pod gets after `count` failed attempts: `initial << (count - 1)`, capped.
     pub fn backoff_duration(&self, count: u32) -> SimDuration {
         if count == 0 {
@@ -360,5 +378,28 @@ mod tests {
         q.forget(PodId(1));
         assert_eq!(q.pop(), None);
         assert!(q.is_empty());
+    }
+
+    #[test]
+    fn a_taken_pod_leaves_every_sub_queue_and_can_be_sent_back() {
+        let mut q = SchedulingQueue::default();
+        q.add(PodId(1), 0, t(0));
+        q.add(PodId(2), 0, t(0));
+        q.add(PodId(3), 0, t(0));
+        assert_eq!(q.pop(), Some(PodId(1)));
+        q.add_unschedulable(PodId(1), t(0));
+        q.move_all_to_active_or_backoff(t(0));
+        assert_eq!(q.lengths(), (2, 1, 0));
+        assert!(q.take(PodId(1)), "from backoffQ");
+        assert!(q.take(PodId(2)), "from activeQ");
+        assert!(!q.take(PodId(2)), "already in flight");
+        assert!(!q.take(PodId(9)), "not queued");
+        assert_eq!(q.lengths(), (1, 0, 0));
+        assert_eq!(q.pop(), Some(PodId(3)));
+        assert_eq!(q.pop(), None);
+        q.add_unschedulable(PodId(2), t(1));
+        assert_eq!(q.lengths(), (0, 0, 1));
+        assert!(q.take(PodId(2)), "from the unschedulable set");
+        assert_eq!(q.lengths(), (0, 0, 0));
     }
 }

@@ -129,3 +129,170 @@ pub fn build_configured(name: &str, args: &serde_json::Value) -> Result<Option<P
         _ => Err(format!("pluginConfig: plugin {name:?} takes no arguments in kubesim")),
     }
 }
+
+impl PluginEntry {
+    /// An entry implementing no extension point yet (add them with the `with_*` methods).
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Adds the PreFilter implementation.
+    pub fn with_pre_filter(mut self, p: Arc<dyn PreFilterPlugin + Send + Sync>) -> Self {
+        self.pre_filter = Some(p);
+        self
+    }
+    /// Adds the Filter implementation.
+    pub fn with_filter(mut self, p: Arc<dyn FilterPlugin + Send + Sync>) -> Self {
+        self.filter = Some(p);
+        self
+    }
+    /// Adds the Score implementation.
+    pub fn with_score(mut self, p: Arc<dyn ScorePlugin + Send + Sync>) -> Self {
+        self.score = Some(p);
+        self
+    }
+}
+
+/// Builds a user plugin from its `pluginConfig` arguments (`null` when the configuration gives
+/// none). The factory is also called once with `null` at registration, to learn which extension
+/// points the plugin implements, so it must accept `null`.
+pub type PluginFactory = Arc<dyn Fn(&serde_json::Value) -> Result<PluginEntry, String> + Send + Sync>;
+
+#[derive(Clone)]
+struct Registered {
+    factory: PluginFactory,
+    caps: crate::scheduler::config::Capabilities,
+}
+
+/// The plugins a run can name: every built-in plugin, plus the user plugins registered on this
+/// value. Threaded through configuration resolution, so that a `KubeSchedulerConfiguration`
+/// naming a user plugin (`plugins.score.enabled: [{name: MyPlugin, weight: 3}]`, arguments
+/// from `pluginConfig`) builds it.
+///
+/// ```
+/// use kubesim::scheduler::registry::{PluginEntry, Registry};
+/// use kubesim::scheduler::plugins::node_resources_fit::NodeResourcesFit;
+/// use std::sync::Arc;
+/// let mut registry = Registry::new();
+/// registry
+///     .register("MyFit", |_args| Ok(PluginEntry::new().with_score(Arc::new(NodeResourcesFit::default()))))
+///     .unwrap();
+/// assert!(registry.capabilities("MyFit").score);
+/// assert!(registry.register("NodeAffinity", |_| Ok(PluginEntry::new())).is_err());
+/// ```
+#[derive(Clone, Default)]
+pub struct Registry {
+    custom: std::collections::BTreeMap<String, Registered>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry").field("custom", &self.custom.keys().collect::<Vec<_>>()).finish()
+    }
+}
+
+impl Registry {
+    /// The built-in plugins only.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers the user plugin `name`. Fails when the name is taken (by a built-in plugin or an
+    /// earlier registration), or when the factory rejects `null` arguments, or builds no
+    /// extension point.
+    pub fn register<F>(&mut self, name: &str, factory: F) -> Result<&mut Self, String>
+    where
+        F: Fn(&serde_json::Value) -> Result<PluginEntry, String> + Send + Sync + 'static,
+    {
+        if name.is_empty() {
+            return Err("a plugin needs a non-empty name".into());
+        }
+        if crate::scheduler::profiles::capabilities(name).known || self.custom.contains_key(name) {
+            return Err(format!("plugin {name:?} is already registered"));
+        }
+        let probe = factory(&serde_json::Value::Null).map_err(|e| format!("plugin {name:?}: {e}"))?;
+        let caps = crate::scheduler::config::Capabilities {
+            known: true,
+            pre_filter: probe.pre_filter.is_some(),
+            filter: probe.filter.is_some(),
+            post_filter: false,
+            score: probe.score.is_some(),
+        };
+        if !(caps.pre_filter || caps.filter || caps.score) {
+            return Err(format!("plugin {name:?} implements no extension point"));
+        }
+        self.custom.insert(name.to_string(), Registered { factory: Arc::new(factory), caps });
+        Ok(self)
+    }
+
+    /// The names of the user plugins, in name order.
+    pub fn custom_names(&self) -> Vec<&str> {
+        self.custom.keys().map(String::as_str).collect()
+    }
+
+    /// Which extension points `name` implements (user plugins first, then built-ins).
+    pub fn capabilities(&self, name: &str) -> crate::scheduler::config::Capabilities {
+        match self.custom.get(name) {
+            Some(r) => r.caps,
+            None => crate::scheduler::profiles::capabilities(name),
+        }
+    }
+
+    /// Builds plugin `name` with its `pluginConfig` arguments (`None` for a no-op or unknown
+    /// plugin).
+    pub fn build_with_args(&self, name: &str, args: Option<&serde_json::Value>) -> Result<Option<PluginEntry>, String> {
+        match self.custom.get(name) {
+            Some(r) => {
+                let mut a = args.cloned().unwrap_or(serde_json::Value::Null);
+                if let Some(o) = a.as_object_mut() {
+                    o.remove("apiVersion");
+                    o.remove("kind");
+                }
+                (r.factory)(&a).map(Some).map_err(|e| format!("pluginConfig {name}: {e}"))
+            }
+            None => crate::scheduler::profiles::build_with_args(name, args),
+        }
+    }
+}
+
+#[cfg(test)]
+mod registry_tests {
+    use super::*;
+    use crate::scheduler::plugins::node_unschedulable::NodeUnschedulable;
+
+    fn filter_factory(args: &serde_json::Value) -> Result<PluginEntry, String> {
+        if args.get("bad").is_some() {
+            return Err("bad is not allowed".into());
+        }
+        Ok(PluginEntry::new().with_filter(Arc::new(NodeUnschedulable)))
+    }
+
+    #[test]
+    fn a_registered_plugin_is_known_with_the_points_its_factory_builds() {
+        let mut r = Registry::new();
+        r.register("Mine", filter_factory).unwrap();
+        let c = r.capabilities("Mine");
+        assert!(c.known && c.filter && !c.score && !c.pre_filter);
+        assert_eq!(r.custom_names(), vec!["Mine"]);
+        assert!(!Registry::new().capabilities("Mine").known);
+    }
+
+    #[test]
+    fn registering_a_taken_name_or_an_empty_plugin_fails() {
+        let mut r = Registry::new();
+        r.register("Mine", filter_factory).unwrap();
+        assert!(r.register("Mine", filter_factory).unwrap_err().contains("already registered"));
+        assert!(r.register("TaintToleration", filter_factory).unwrap_err().contains("already registered"));
+        assert!(r.register("Empty", |_| Ok(PluginEntry::new())).unwrap_err().contains("no extension point"));
+        assert!(r.register("Picky", |_| Err("needs args".into())).unwrap_err().contains("needs args"));
+    }
+
+    #[test]
+    fn arguments_reach_the_factory_and_its_errors_name_the_plugin() {
+        let mut r = Registry::new();
+        r.register("Mine", filter_factory).unwrap();
+        let e = r.build_with_args("Mine", Some(&serde_json::json!({"bad": 1}))).err().unwrap();
+        assert_eq!(e, "pluginConfig Mine: bad is not allowed");
+        assert!(r.build_with_args("Mine", Some(&serde_json::json!({"kind": "X"}))).unwrap().is_some());
+        assert!(r.build_with_args("NodeName", None).unwrap().is_some());
+    }
+}

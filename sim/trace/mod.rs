@@ -9,6 +9,14 @@
 //! Loaders never panic on input: a malformed row is an [`InputError`](crate::input::error::InputError)
 //! naming the file, the line and the column.
 
+pub mod alibaba2018;
+pub mod compile;
+pub mod dlrm;
+pub mod generic;
+pub mod google2011;
+pub mod philly;
+pub mod rows;
+
 use crate::model::node::Node;
 use crate::model::pod::Pod;
 
