@@ -388,7 +388,7 @@ impl Simulation<'_> {
             .copied()
             .filter(|p| {
                 let s = self.cluster.pod(*p);
-                !s.terminating && !s.pod.owner.as_ref().is_some_and(|o| o.kind == "DaemonSet")
+                !s.terminating && s.pod.owner.as_ref().is_none_or(|o| o.kind != "DaemonSet")
             })
             .collect()
     }
