@@ -103,6 +103,8 @@ enum Command {
     /// List the built-in schedulers and plugins.
     #[command(after_help = "Example:\n  kubesim schedulers")]
     Schedulers,
+    /// Replay a trace arrival-only with a research placement policy (the FGD experiment).
+    Replay(crate::replay::ReplayArgs),
 }
 
 /// Runs the command line; returns the exit status.
@@ -215,6 +217,7 @@ pub fn main() -> i32 {
                 }
             }
         }
+        Command::Replay(a) => crate::replay::main(a),
         Command::Schedulers => {
             println!("Schedulers (scenario `scheduler.name`, or `kubesim run --policy NAME`):");
             for (n, d) in crate::run::schedulers::DESCRIPTIONS {

@@ -37,6 +37,7 @@ pub mod input;
 pub mod kubelet;
 pub mod limits;
 pub mod model;
+pub mod replay;
 pub mod report;
 pub mod run;
 pub mod scheduler;

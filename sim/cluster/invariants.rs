@@ -20,6 +20,33 @@ pub struct Violation(pub String);
 /// ports, pod ids.
 type Recount = (Resources, i64, i64, BTreeMap<HostPort, u32>, Vec<u32>);
 
+/// Recounts every node's per-device GPU use from its assigned pods' chosen devices: free milli
+/// must equal 1000 minus the use, and never be negative.
+fn check_gpus(cluster: &ClusterState) -> Result<(), Violation> {
+    let mut used: Vec<Vec<i64>> = cluster.nodes().iter().map(|n| vec![0; n.gpu_free_milli.len()]).collect();
+    for p in cluster.pods().iter().filter(|p| p.is_assigned() && !p.gpu_indices.is_empty()) {
+        let Some(NodeId(n)) = p.node else { continue };
+        let milli = crate::model::gpu::GpuRequest::from_pod(&p.pod).milli_per_gpu;
+        for i in &p.gpu_indices {
+            let Some(u) = used.get_mut(n as usize).and_then(|d| d.get_mut(*i as usize)) else {
+                return Err(Violation(format!("pod {} holds GPU {i} that its node does not have", p.pod.key())));
+            };
+            *u += milli;
+        }
+    }
+    for (node, u) in cluster.nodes().iter().zip(used) {
+        for (i, (free, used)) in node.gpu_free_milli.iter().zip(u).enumerate() {
+            if *free != crate::model::gpu::MILLI - used || *free < 0 {
+                return Err(Violation(format!(
+                    "node {}: GPU {i} has {free} milli free but its pods use {used}",
+                    node.node.name
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Checks every invariant of the cluster state.
 pub fn check(cluster: &ClusterState) -> Result<(), Violation> {
     let mut expected: Vec<Recount> = vec![Default::default(); cluster.nodes().len()];
@@ -47,6 +74,7 @@ pub fn check(cluster: &ClusterState) -> Result<(), Violation> {
             return Err(Violation(format!("pod {} is {} with no finish time", p.pod.key(), p.phase.as_str())));
         }
     }
+    check_gpus(cluster)?;
     for (n, (node, e)) in cluster.nodes().iter().zip(expected).enumerate() {
         let name = &node.node.name;
         if node.requested != e.0 {

@@ -81,6 +81,8 @@ pub struct NodeState {
     /// Removed from the cluster (by the cluster autoscaler): not Ready, unschedulable, in no
     /// zone list nor the node order, and holds no pod.
     pub removed: bool,
+    /// Free milli-GPU of each GPU device (1000 = fully free; empty for a node without GPUs).
+    pub gpu_free_milli: Vec<i64>,
 }
 
 impl NodeState {
@@ -123,6 +125,8 @@ pub struct PodState {
     pub terminating: bool,
     /// Temporarily taken off its node by a preemption dry run (never set between events).
     pub detached: bool,
+    /// The GPU devices it holds (or held) on its node, chosen at binding.
+    pub gpu_indices: Vec<u32>,
 }
 
 impl PodState {
@@ -194,7 +198,11 @@ impl ClusterState {
         for i in images {
             *self.image_nodes.entry(i).or_insert(0) += 1;
         }
+        let gpus = crate::model::gpu::node_gpu_count(&node);
+        let mut node = node;
+        crate::model::gpu::offer_all_gpu_forms(&mut node);
         self.nodes.push(NodeState {
+            gpu_free_milli: vec![crate::model::gpu::MILLI; gpus],
             node,
             ready: true,
             requested: Resources::default(),
@@ -361,6 +369,7 @@ impl ClusterState {
             epoch: 0,
             terminating: false,
             detached: false,
+            gpu_indices: Vec::new(),
         });
         Ok(id)
     }
@@ -383,7 +392,44 @@ impl ClusterState {
         Ok(())
     }
 
+    /// Chooses the GPU devices `pod` will hold once bound to `node` (a GPU policy's own choice,
+    /// made before [`ClusterState::bind`]); devices that do not fit are ignored at binding.
+    pub fn set_gpu_indices(&mut self, pod: PodId, indices: Vec<u32>) {
+        self.pods[pod.0 as usize].gpu_indices = indices;
+    }
+
+    /// Takes the pod's GPU devices on the node: the chosen ones if they fit, otherwise the
+    /// `best` selection; none when the request does not fit the node's devices at all.
+    fn take_gpus(&mut self, pod_id: PodId, node_id: NodeId) {
+        use crate::model::gpu::{GpuRequest, GpuSelection, select_gpus};
+        let p = &self.pods[pod_id.0 as usize];
+        let req = GpuRequest::from_pod(&p.pod);
+        let n = &mut self.nodes[node_id.0 as usize];
+        if !req.is_gpu() {
+            self.pods[pod_id.0 as usize].gpu_indices.clear();
+            return;
+        }
+        let chosen = &p.gpu_indices;
+        let valid = chosen.len() == req.count as usize && {
+            let mut seen = chosen.clone();
+            seen.sort_unstable();
+            seen.dedup();
+            seen.len() == chosen.len()
+                && chosen.iter().all(|i| n.gpu_free_milli.get(*i as usize).is_some_and(|f| *f >= req.milli_per_gpu))
+        };
+        let idx = if valid {
+            chosen.clone()
+        } else {
+            select_gpus(&req, &n.gpu_free_milli, GpuSelection::Best, &mut |_| 0).unwrap_or_default()
+        };
+        for i in &idx {
+            n.gpu_free_milli[*i as usize] -= req.milli_per_gpu;
+        }
+        self.pods[pod_id.0 as usize].gpu_indices = idx;
+    }
+
     fn add_to_node(&mut self, pod_id: PodId, node_id: NodeId) {
+        self.take_gpus(pod_id, node_id);
         let p = &self.pods[pod_id.0 as usize];
         let n = &mut self.nodes[node_id.0 as usize];
         n.requested.add(&p.pod.requests);
@@ -406,6 +452,12 @@ impl ClusterState {
     fn remove_from_node(&mut self, id: PodId, node_id: NodeId) {
         let p = &self.pods[id.0 as usize];
         let n = &mut self.nodes[node_id.0 as usize];
+        if !p.gpu_indices.is_empty() {
+            let milli = crate::model::gpu::GpuRequest::from_pod(&p.pod).milli_per_gpu;
+            for i in &p.gpu_indices {
+                n.gpu_free_milli[*i as usize] += milli;
+            }
+        }
         n.requested.sub(&p.pod.requests);
         n.non_zero_cpu_millis -= p.pod.non_zero_cpu_millis;
         n.non_zero_memory_bytes -= p.pod.non_zero_memory_bytes;

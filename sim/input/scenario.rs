@@ -103,6 +103,9 @@ pub struct SchedulerSpec {
     /// `percentageOfNodesToScore` (0 or absent: adaptive).
     #[serde(default)]
     pub percentage_of_nodes_to_score: Option<u32>,
+    /// activeQ order: `priority` (default, kube-scheduler's PrioritySort), `sjf` or `drf`.
+    #[serde(default)]
+    pub queue: crate::scheduler::queue::QueueOrder,
     /// A whole policy instead of the framework: `exec:COMMAND` (an out-of-process policy, run in
     /// the scenario's folder), or a built-in scheduler name (the same as `name`).
     #[serde(default)]
@@ -123,6 +126,7 @@ impl Default for SchedulerSpec {
             config: None,
             config_inline: None,
             percentage_of_nodes_to_score: None,
+            queue: Default::default(),
             policy: None,
             policy_timeout: None,
         }
@@ -541,6 +545,8 @@ pub struct Scenario {
     pub scheduler_config: Option<crate::scheduler::config::KubeSchedulerConfiguration>,
     /// percentageOfNodesToScore.
     pub percentage_of_nodes_to_score: Option<u32>,
+    /// The scheduling queue's order.
+    pub queue_order: crate::scheduler::queue::QueueOrder,
     /// An out-of-process policy (`scheduler.policy: exec:...` or `--policy exec:...`) placing the
     /// pods instead of the framework; the profiles above still give its filter verdicts.
     pub policy: Option<crate::scheduler::exec_policy::ExecSpec>,
@@ -1168,6 +1174,7 @@ fn compile(
         scheduler: scheduler_label,
         scheduler_config,
         percentage_of_nodes_to_score: f.scheduler.percentage_of_nodes_to_score,
+        queue_order: f.scheduler.queue,
         policy,
         registry: registry.clone(),
         kubelet_startup_latency: f.kubelet.startup_latency.clone(),

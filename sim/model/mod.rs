@@ -3,6 +3,7 @@
 
 pub mod affinity;
 pub mod dist;
+pub mod gpu;
 pub mod node;
 pub mod pod;
 pub mod quantity;

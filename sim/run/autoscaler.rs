@@ -90,7 +90,12 @@ impl CaState {
 
 /// A node that is not in the cluster: `node` Ready and empty.
 pub fn hypothetical_node(node: crate::model::node::Node) -> NodeState {
+    // As `ClusterState::add_node` prepares a node.
+    let gpus = crate::model::gpu::node_gpu_count(&node);
+    let mut node = node;
+    crate::model::gpu::offer_all_gpu_forms(&mut node);
     NodeState {
+        gpu_free_milli: vec![crate::model::gpu::MILLI; gpus],
         node,
         ready: true,
         requested: Resources::default(),
@@ -105,7 +110,8 @@ pub fn hypothetical_node(node: crate::model::node::Node) -> NodeState {
     }
 }
 
-/// Adds pod `id` to a hypothetical copy of a node (its aggregates as a binding would).
+/// Adds pod `id` to a hypothetical copy of a node (its aggregates as a binding would; the
+/// per-device GPU shares are not tracked).
 pub fn place(v: &mut NodeState, id: PodId, pod: &Pod) {
     v.requested.add(&pod.requests);
     v.non_zero_cpu_millis += pod.non_zero_cpu_millis;

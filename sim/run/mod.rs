@@ -348,6 +348,7 @@ impl<'s> Simulation<'s> {
                 .map(|a| autoscaler::CaState::new(seed, &a.groups.iter().map(|g| g.min).collect::<Vec<_>>())),
             policy: policy.map(|p| (p, stream(seed, "policy"))),
         };
+        sim.scheduler.queue.set_order(scenario.queue_order);
         sim.timeseries.write(summary::TIMESERIES_HEADER.as_bytes())?;
         sim.start()?;
         Ok(sim)
@@ -766,7 +767,8 @@ impl<'s> Simulation<'s> {
                         ),
                     );
                 }
-                self.scheduler.queue.add(id, priority, now);
+                let run_us = self.cluster.pod(id).pod.run.run_duration.as_ref().map(|d| d.mean_micros() as u64);
+                self.scheduler.queue.add_job(id, priority, now, run_us);
                 self.ensure_cycle();
                 Ok(())
             }
@@ -802,7 +804,15 @@ impl<'s> Simulation<'s> {
             return self.on_policy_cycle();
         }
         self.cycle_scheduled = false;
-        let Some(id) = self.scheduler.queue.pop() else { return Ok(()) };
+        let popped = if self.scheduler.queue.order() == crate::scheduler::queue::QueueOrder::Drf {
+            let shares = crate::scheduler::queue::namespace_dominant_shares(&self.cluster);
+            let cluster = &self.cluster;
+            let share = |p: PodId| shares.get(&cluster.pod(p).pod.namespace).copied().unwrap_or(0.0);
+            self.scheduler.queue.pop_min_share(&share)
+        } else {
+            self.scheduler.queue.pop()
+        };
+        let Some(id) = popped else { return Ok(()) };
         self.cluster.note_attempt(id);
         let now = self.queue.now();
         let nominated = self.nominated.get(&id).copied();
@@ -982,6 +992,8 @@ impl<'s> Simulation<'s> {
         self.clear_nomination(id);
         let now = self.queue.now();
         self.metrics.node_before(&self.cluster, node, now);
+        let profile = self.scheduler.profile_for(&self.cluster.pod(id).pod.scheduler_name);
+        crate::scheduler::policies::plugins::assign_gpus(&mut self.cluster, profile, id, node);
         if let Err(e) = self.cluster.bind(id, node, now) {
             return Err(RunError::Scheduler(e.to_string()));
         }

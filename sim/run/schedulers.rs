@@ -8,10 +8,29 @@ use std::sync::Arc;
 pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ("default", "kube-scheduler's default profile (LeastAllocated spreading)"),
     ("most-allocated", "the default profile with NodeResourcesFit scoring MostAllocated (bin packing)"),
+    ("random", "FGD paper: a random feasible node, random GPU (default filters + OpenGpuShare)"),
+    ("first-fit", "FGD paper style: the first feasible node in node order, best GPU"),
+    ("best-fit", "FGD paper: least CPU and GPU left after placement, best GPU"),
+    ("worst-fit", "FGD paper style: most CPU and GPU left after placement, worst GPU"),
+    ("dot-product", "FGD paper: Tetris dot product of demand and free vectors, best GPU"),
+    ("gpu-packing", "FGD paper: shared GPUs first, then partly used nodes, best GPU"),
+    ("gpu-clustering", "FGD paper: nodes running pods of the same GPU shape, best GPU"),
+    ("fgd", "FGD paper: fragmentation gradient descent, FGD's own GPU choice"),
 ];
 
 /// The names alone.
-pub const NAMES: &[&str] = &["default", "most-allocated"];
+pub const NAMES: &[&str] = &[
+    "default",
+    "most-allocated",
+    "random",
+    "first-fit",
+    "best-fit",
+    "worst-fit",
+    "dot-product",
+    "gpu-packing",
+    "gpu-clustering",
+    "fgd",
+];
 
 /// True when `name` is a built-in scheduler.
 pub fn is_known(name: &str) -> bool {
@@ -20,6 +39,9 @@ pub fn is_known(name: &str) -> bool {
 
 /// Builds the profile called `name`.
 pub fn profile(name: &str, percentage_of_nodes_to_score: Option<u32>) -> Option<Profile> {
+    if let Some(policy) = crate::scheduler::policies::Policy::parse(name).filter(|_| NAMES.contains(&name)) {
+        return research_profile(policy, percentage_of_nodes_to_score);
+    }
     let mut p = Profile::default_profile();
     p.percentage_of_nodes_to_score = percentage_of_nodes_to_score.filter(|p| *p > 0);
     match name {
@@ -38,4 +60,37 @@ pub fn profile(name: &str, percentage_of_nodes_to_score: Option<u32>) -> Option<
         _ => return None,
     }
     Some(p)
+}
+
+/// A research policy's profile, as the FGD simulator configures it: the default filters plus
+/// `OpenGpuShare`, no default score plugin, the policy's score plugin with weight 1000, and
+/// `percentageOfNodesToScore` 100 unless given.
+fn research_profile(policy: crate::scheduler::policies::Policy, pct: Option<u32>) -> Option<Profile> {
+    use crate::scheduler::{policies::plugins::GPU_SHARE, registry};
+    let mut names: Vec<&str> = registry::BUILT_IN.to_vec();
+    names.push(GPU_SHARE);
+    names.push(policy.plugin_name());
+    let mut p = Profile::with_plugins(crate::model::pod::DEFAULT_SCHEDULER_NAME, &names).ok()?;
+    p.scores.retain(|(s, _)| s.name() == policy.plugin_name());
+    for (_, w) in p.scores.iter_mut() {
+        *w = 1000;
+    }
+    p.percentage_of_nodes_to_score = Some(pct.filter(|p| *p > 0).unwrap_or(100));
+    Some(p)
+}
+
+#[cfg(test)]
+mod research_tests {
+    use super::*;
+
+    #[test]
+    fn every_research_scheduler_has_one_weighted_policy_score_and_the_gpu_filter() {
+        for name in &NAMES[2..] {
+            let p = profile(name, None).unwrap_or_else(|| panic!("{name}"));
+            assert_eq!(p.scores.len(), 1, "{name}");
+            assert_eq!(p.scores[0].1, 1000);
+            assert!(p.filters.iter().any(|f| f.name() == "OpenGpuShare"), "{name}");
+            assert_eq!(crate::scheduler::policies::plugins::profile_policy(&p).map(|x| x.name()), Some(*name));
+        }
+    }
 }

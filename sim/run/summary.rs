@@ -416,7 +416,7 @@ pub fn pods_csv(cluster: &ClusterState) -> Result<Vec<u8>, csv::Error> {
             &p.pod.priority.to_string(),
             &p.pod.requests.cpu_millis.to_string(),
             &p.pod.requests.memory_bytes.to_string(),
-            &(p.pod.requests.get(GPU_RESOURCE) * 1000).to_string(),
+            &crate::model::gpu::GpuRequest::from_pod(&p.pod).total_milli().to_string(),
             &p.created.0.to_string(),
             &opt(p.scheduled),
             &opt(p.started),

@@ -11,6 +11,7 @@ pub mod config;
 pub mod exec_policy;
 pub mod framework;
 pub mod plugins;
+pub mod policies;
 pub mod policy;
 pub mod preemption;
 pub mod profiles;

@@ -28,8 +28,37 @@ pub const MAX_IN_UNSCHEDULABLE: SimDuration = SimDuration::from_secs(300);
 /// Period of upstream's `flushUnschedulablePodsLeftover` loop.
 pub const UNSCHEDULABLE_FLUSH_PERIOD: SimDuration = SimDuration::from_secs(30);
 
+/// The order in which activeQ hands out pods.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueOrder {
+    /// kube-scheduler's PrioritySort: higher priority first, then the earlier queue timestamp.
+    #[default]
+    Priority,
+    /// Shortest job first: the shortest expected run duration first (pods without one last),
+    /// then as `Priority`.
+    Sjf,
+    /// Dominant resource fairness across namespaces: the pod of the namespace with the smallest
+    /// dominant share of the cluster first, then as `Priority`.
+    Drf,
+}
+
+impl QueueOrder {
+    /// Parses `priority`, `sjf` or `drf`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "priority" => Some(QueueOrder::Priority),
+            "sjf" => Some(QueueOrder::Sjf),
+            "drf" => Some(QueueOrder::Drf),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Info {
+    /// The order key before priority: minus the expected run duration under SJF, else 0.
+    primary: i64,
     priority: i32,
     timestamp: SimTime,
     unschedulable_count: u32,
@@ -48,6 +77,7 @@ enum Place {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct ActiveEntry {
+    primary: i64,
     priority: i32,
     timestamp: SimTime,
     seq: u64,
@@ -58,8 +88,9 @@ struct ActiveEntry {
 impl Ord for ActiveEntry {
     fn cmp(&self, other: &Self) -> Ordering {
         // BinaryHeap is a max-heap: "greater" pops first.
-        self.priority
-            .cmp(&other.priority)
+        self.primary
+            .cmp(&other.primary)
+            .then_with(|| self.priority.cmp(&other.priority))
             .then_with(|| Reverse(self.timestamp).cmp(&Reverse(other.timestamp)))
             .then_with(|| Reverse(self.seq).cmp(&Reverse(other.seq)))
     }
@@ -83,6 +114,7 @@ pub struct SchedulingQueue {
     max_backoff: SimDuration,
     active_count: usize,
     backoff_count: usize,
+    order: QueueOrder,
 }
 
 impl Default for SchedulingQueue {
@@ -104,7 +136,18 @@ impl SchedulingQueue {
             max_backoff,
             active_count: 0,
             backoff_count: 0,
+            order: QueueOrder::Priority,
         }
+    }
+
+    /// Sets the order of activeQ (before any pod is added).
+    pub fn set_order(&mut self, order: QueueOrder) {
+        self.order = order;
+    }
+
+    /// The order of activeQ.
+    pub fn order(&self) -> QueueOrder {
+        self.order
     }
 
     /// Moves `pod` to `place`, keeping the per-place counters exact.
@@ -134,6 +177,7 @@ impl SchedulingQueue {
         let seq = self.next_seq();
         if let Some(info) = self.set_place(pod, Place::Active) {
             let entry = ActiveEntry {
+                primary: info.primary,
                 priority: info.priority,
                 timestamp: info.timestamp,
                 seq,
@@ -146,12 +190,43 @@ impl SchedulingQueue {
 
     /// Adds a newly created pod to activeQ.
     pub fn add(&mut self, pod: PodId, priority: i32, now: SimTime) {
+        self.add_job(pod, priority, now, None);
+    }
+
+    /// Adds a newly created pod to activeQ with its expected run duration (used by SJF).
+    pub fn add_job(&mut self, pod: PodId, priority: i32, now: SimTime, run_us: Option<u64>) {
         self.forget(pod);
+        let primary = match self.order {
+            QueueOrder::Sjf => run_us.map(|r| -(r.min(i64::MAX as u64) as i64)).unwrap_or(i64::MIN),
+            _ => 0,
+        };
         self.info.insert(
             pod,
-            Info { priority, timestamp: now, unschedulable_count: 0, generation: 0, place: Place::InFlight },
+            Info { primary, priority, timestamp: now, unschedulable_count: 0, generation: 0, place: Place::InFlight },
         );
         self.push_active(pod);
+    }
+
+    /// DRF pop: among the pods in activeQ, the one whose `share` (its namespace's dominant
+    /// share) is smallest, ties in the usual order. O(activeQ).
+    pub fn pop_min_share(&mut self, share: &dyn Fn(PodId) -> f64) -> Option<PodId> {
+        let mut best: Option<(f64, ActiveEntry)> = None;
+        for e in self.active.iter() {
+            if !self.info.get(&e.pod).is_some_and(|i| i.generation == e.generation && i.place == Place::Active) {
+                continue;
+            }
+            let s = share(e.pod);
+            let better = match &best {
+                None => true,
+                Some((bs, be)) => s < *bs || (s == *bs && e > be),
+            };
+            if better {
+                best = Some((s, e.clone()));
+            }
+        }
+        let (_, e) = best?;
+        self.set_place(e.pod, Place::InFlight);
+        Some(e.pod)
     }
 
     /// Pops the next pod to schedule; it is "in flight" until it is re-added or forgotten.
@@ -308,6 +383,30 @@ impl SchedulingQueue {
     }
 }
 
+/// Dominant resource fairness: each namespace's dominant share of the cluster, the largest of
+/// its assigned pods' CPU, memory and GPU (milli-GPU) requests over the Ready nodes' allocatable.
+pub fn namespace_dominant_shares(cluster: &crate::cluster::ClusterState) -> BTreeMap<String, f64> {
+    let mut cap = [0f64; 3];
+    for n in cluster.nodes().iter().filter(|n| n.ready) {
+        cap[0] += n.node.allocatable.cpu_millis as f64;
+        cap[1] += n.node.allocatable.memory_bytes as f64;
+        cap[2] += (n.gpu_free_milli.len() as i64 * crate::model::gpu::MILLI) as f64;
+    }
+    let mut used: BTreeMap<String, [f64; 3]> = BTreeMap::new();
+    for p in cluster.pods().iter().filter(|p| p.is_assigned()) {
+        let u = used.entry(p.pod.namespace.clone()).or_default();
+        u[0] += p.pod.requests.cpu_millis as f64;
+        u[1] += p.pod.requests.memory_bytes as f64;
+        u[2] += crate::model::gpu::GpuRequest::from_pod(&p.pod).total_milli() as f64;
+    }
+    used.into_iter()
+        .map(|(ns, u)| {
+            let share = (0..3).filter(|i| cap[*i] > 0.0).map(|i| u[i] / cap[i]).fold(0.0, f64::max);
+            (ns, share)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,6 +467,38 @@ mod tests {
         q.add_unschedulable(PodId(1), t(0));
         assert_eq!(q.flush_unschedulable_leftover(t(300)), 0, "strictly more than 5 minutes");
         assert_eq!(q.flush_unschedulable_leftover(t(330)), 1);
+        assert_eq!(q.pop(), Some(PodId(1)));
+    }
+
+    #[test]
+    fn sjf_pops_the_shortest_job_first_and_pods_without_duration_last() {
+        let mut q = SchedulingQueue::default();
+        q.set_order(QueueOrder::Sjf);
+        q.add_job(PodId(1), 0, t(0), Some(50));
+        q.add_job(PodId(2), 10, t(1), None);
+        q.add_job(PodId(3), 0, t(2), Some(5));
+        assert_eq!([q.pop(), q.pop(), q.pop()], [Some(PodId(3)), Some(PodId(1)), Some(PodId(2))]);
+    }
+
+    #[test]
+    fn drf_pops_the_pod_of_the_namespace_with_the_smallest_share() {
+        let mut q = SchedulingQueue::default();
+        q.set_order(QueueOrder::Drf);
+        for i in 1..=3 {
+            q.add(PodId(i), 0, t(i as u64));
+        }
+        let share = |p: PodId| if p == PodId(1) { 0.5 } else { 0.1 };
+        assert_eq!(q.pop_min_share(&share), Some(PodId(2)), "smallest share, then earliest");
+        assert_eq!(q.pop_min_share(&share), Some(PodId(3)));
+        assert_eq!(q.pop_min_share(&share), Some(PodId(1)));
+        assert_eq!(q.pop_min_share(&share), None);
+    }
+
+    #[test]
+    fn the_default_order_ignores_run_durations() {
+        let mut q = SchedulingQueue::default();
+        q.add_job(PodId(1), 0, t(0), Some(50));
+        q.add_job(PodId(2), 0, t(1), Some(5));
         assert_eq!(q.pop(), Some(PodId(1)));
     }
 

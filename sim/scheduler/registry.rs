@@ -71,7 +71,7 @@ pub fn build(name: &str) -> Option<PluginEntry> {
             let p = Arc::new(inter_pod_affinity::InterPodAffinity::default());
             PluginEntry { pre_filter: Some(p.clone()), filter: Some(p.clone()), score: Some(p) }
         }
-        _ => return None,
+        _ => return crate::scheduler::policies::plugins::build(name),
     })
 }
 

@@ -50,6 +50,8 @@ pub enum TraceFormat {
     Philly,
     /// The documented generic CSV ([`crate::trace::generic`]).
     Generic,
+    /// Alibaba GPU v2023 openb pod list (`path`) and node list (`nodes`) ([`crate::trace::openb`]).
+    Openb,
 }
 
 /// One `workloads.traces` entry.
@@ -76,6 +78,17 @@ pub struct TraceSource {
     /// Namespace of the pods (default `default`).
     #[serde(default)]
     pub namespace: Option<String>,
+    /// openb: the node list (relative to the scenario).
+    #[serde(default)]
+    pub nodes: Option<String>,
+    /// openb: `timed` (default; creation and deletion times) or `arrival` (pods in order, never
+    /// deleted).
+    #[serde(default)]
+    pub mode: Option<crate::trace::openb::Mode>,
+    /// openb arrival mode: inflate the GPU demand to this multiple of the node list's GPU
+    /// capacity (seeded shuffle and cloning, as the FGD pipeline does).
+    #[serde(default)]
+    pub inflate: Option<f64>,
     /// What a normalised size of 1 (Google 2011) or 100 (Alibaba v2018) stands for:
     /// `{cpu: "64", memory: 256Gi}` (the default).
     #[serde(default)]
@@ -127,6 +140,16 @@ pub fn load_source(src: &TraceSource, base_dir: &Path, shown: &str, field: &str)
         TraceFormat::Google2011 => crate::trace::google2011::load(need_path()?, &opts),
         TraceFormat::Philly => crate::trace::philly::load(need_path()?, &opts),
         TraceFormat::Generic => crate::trace::generic::load(need_path()?, &opts),
+        TraceFormat::Openb => {
+            let nodes = src.nodes.as_ref().map(|n| resolve(base_dir, n));
+            crate::trace::openb::load_source(
+                need_path()?,
+                nodes.as_deref(),
+                src.mode.unwrap_or(crate::trace::openb::Mode::Timed),
+                src.inflate,
+            )
+            .map_err(|e| if e.field.is_none() { e.with_field(field.to_string()) } else { e })
+        }
         TraceFormat::Alibaba2018 => {
             if path.is_none() && machines.is_none() {
                 return Err(InputError::file(

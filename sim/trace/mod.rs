@@ -20,6 +20,8 @@ pub mod rows;
 use crate::model::node::Node;
 use crate::model::pod::Pod;
 
+pub mod openb;
+
 /// Whole GPUs, as the NVIDIA device plugin advertises them.
 pub const RESOURCE_NVIDIA_GPU: &str = "nvidia.com/gpu";
 /// Share of each GPU in thousandths (GPU sharing), as Alibaba's GPU-share scheduler uses it.
