@@ -127,6 +127,9 @@ pub fn check(cluster: &ClusterState) -> Result<(), Violation> {
                 e.4
             )));
         }
+        if node.removed && (!node.pods.is_empty() || node.ready || cluster.node_order().contains(&id)) {
+            return Err(Violation(format!("node {name} is removed but holds pods, is Ready or is still listed")));
+        }
         let a = &node.node.allocatable;
         let r = &node.requested;
         let over = |what: &str, req: i64, alloc: i64| {

@@ -78,6 +78,9 @@ pub struct NodeState {
     pub pods_with_required_anti_affinity: Vec<PodId>,
     /// How many times the node has failed.
     pub failures: u32,
+    /// Removed from the cluster (by the cluster autoscaler): not Ready, unschedulable, in no
+    /// zone list nor the node order, and holds no pod.
+    pub removed: bool,
     /// Free milli-GPU of each GPU device (1000 = fully free; empty for a node without GPUs).
     pub gpu_free_milli: Vec<i64>,
 }
@@ -210,9 +213,34 @@ impl ClusterState {
             pods_with_affinity: Vec::new(),
             pods_with_required_anti_affinity: Vec::new(),
             failures: 0,
+            removed: false,
         });
         self.rebuild_node_order();
         Ok(id)
+    }
+
+    /// Removes an empty node: it stays in the store (ids are stable) but is marked removed,
+    /// not Ready and unschedulable, and leaves the node order so the scheduler never sees it.
+    /// Returns false (and does nothing) if pods are still assigned to it.
+    pub fn remove_node(&mut self, id: NodeId) -> bool {
+        let n = &mut self.nodes[id.0 as usize];
+        if !n.pods.is_empty() || n.removed {
+            return false;
+        }
+        n.removed = true;
+        n.ready = false;
+        n.node.unschedulable = true;
+        for (_, v) in &mut self.zones {
+            v.retain(|x| *x != id);
+        }
+        self.zones.retain(|(_, v)| !v.is_empty());
+        self.node_order.retain(|x| *x != id);
+        true
+    }
+
+    /// Nodes not removed.
+    pub fn live_node_count(&self) -> usize {
+        self.nodes.iter().filter(|n| !n.removed).count()
     }
 
     /// Node order as kube-scheduler's node tree lists it: zones in order of first appearance,

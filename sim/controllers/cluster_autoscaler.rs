@@ -3,9 +3,8 @@
 //! GPU only), the scale-down candidate rule (under 0.5 for 10 minutes), and the expanders that
 //! choose a node group for a scale-up (random, least-waste, most-pods).
 //!
-//! **Not done yet (documented):** the run-loop integration (node groups in the scenario with a
-//! node template and a provision delay, the 10 s scan, simulating pending pods on the template
-//! with the scheduler's filters, draining and removing unneeded nodes).
+//! The run-loop integration (scans, template simulation, provisioning, drain and removal) is in
+//! `crate::run::autoscaler`.
 
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::resources::Resources;
@@ -27,7 +26,7 @@ pub fn utilization(requested: &Resources, allocatable: &Resources, gpu_requested
 }
 
 /// Tracks since when each node has been unneeded; a node may go once unneeded for 10 minutes.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Unneeded {
     since: std::collections::BTreeMap<u32, SimTime>,
 }
@@ -36,12 +35,17 @@ impl Unneeded {
     /// Records a scan at `now`: `node` is unneeded (under the threshold and its pods fit
     /// elsewhere) or not. Returns true when it may be removed.
     pub fn observe(&mut self, node: u32, unneeded: bool, now: SimTime) -> bool {
+        self.observe_for(node, unneeded, now, SCALE_DOWN_UNNEEDED)
+    }
+
+    /// [`Unneeded::observe`] with a configured `--scale-down-unneeded-time`.
+    pub fn observe_for(&mut self, node: u32, unneeded: bool, now: SimTime, unneeded_time: SimDuration) -> bool {
         if !unneeded {
             self.since.remove(&node);
             return false;
         }
         let since = *self.since.entry(node).or_insert(now);
-        now.saturating_since(since) >= SCALE_DOWN_UNNEEDED
+        now.saturating_since(since) >= unneeded_time
     }
 }
 

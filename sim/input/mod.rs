@@ -1,6 +1,7 @@
 //! Inputs: the scenario file, Kubernetes manifests, YAML loading with positions and budgets, Go
 //! durations, and the error type that names file, line, column and field.
 
+pub mod autoscaler;
 pub mod error;
 pub mod faults;
 pub mod go_duration;

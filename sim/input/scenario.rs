@@ -79,6 +79,12 @@ pub struct ClusterSpec {
     /// Manifest files (Nodes, Pods, PriorityClasses), relative to the scenario.
     #[serde(default)]
     pub manifests: Vec<String>,
+    /// Cluster-autoscaler node groups (see [`crate::input::autoscaler`]).
+    #[serde(default)]
+    pub node_groups: Vec<crate::input::autoscaler::NodeGroupSpec>,
+    /// Cluster-autoscaler settings.
+    #[serde(default)]
+    pub autoscaler: Option<crate::input::autoscaler::AutoscalerSpec>,
 }
 
 /// `scheduler`.
@@ -585,6 +591,8 @@ pub struct Scenario {
     pub ignored_fields: BTreeSet<String>,
     /// The scenario text as run (after `--set`).
     pub text: String,
+    /// The cluster autoscaler and its node groups (`None`: no node group).
+    pub autoscaler: Option<crate::input::autoscaler::Autoscaler>,
 }
 
 /// Splits `a.b[0].c` / `a.b.0.c` into segments.
@@ -847,6 +855,10 @@ fn compile(
     let mut nodes: Vec<(Node, bool)> = Vec::new();
     for (i, pool) in f.cluster.node_pools.iter().enumerate() {
         nodes.extend(pool_nodes(pool, shown, i)?.into_iter().map(|n| (n, true)));
+    }
+    let autoscaler = crate::input::autoscaler::compile(&f.cluster.node_groups, f.cluster.autoscaler.as_ref(), shown)?;
+    for g in autoscaler.iter().flat_map(|a| &a.groups) {
+        nodes.extend((0..g.min).map(|i| (g.node(i), true)));
     }
     for (i, m) in f.cluster.nodes.iter().enumerate() {
         let n =
@@ -1214,6 +1226,7 @@ fn compile(
             .collect::<Result<_, _>>()?,
         ignored_fields,
         text: text.to_string(),
+        autoscaler,
     })
 }
 

@@ -91,7 +91,7 @@ pub struct FaultState {
     deferred_start: BTreeSet<PodId>,
     /// Pods whose container is down (crash back-off or lost node).
     containers_down: BTreeSet<PodId>,
-    draining: BTreeSet<NodeId>,
+    pub(super) draining: BTreeSet<NodeId>,
     pod_crash_rng: SimRng,
     /// Evicted pods that were still running on a partitioned node when it healed (duplicates).
     pub stale_pods_cleaned: u64,
@@ -152,7 +152,7 @@ pub fn toleration_time(taints: &[Taint], tolerations: &[Toleration]) -> TaintVer
 }
 
 impl Simulation<'_> {
-    fn sync_lifecycle_nodes(&mut self) {
+    pub(super) fn sync_lifecycle_nodes(&mut self) {
         while self.faults.lifecycle.nodes.len() < self.cluster.nodes().len() {
             let id = NodeId(self.faults.lifecycle.nodes.len() as u32);
             self.faults.lifecycle.add_node(&self.cluster, id);
@@ -365,7 +365,7 @@ impl Simulation<'_> {
         )
     }
 
-    fn set_cordon(&mut self, id: NodeId, on: bool) -> Result<(), RunError> {
+    pub(super) fn set_cordon(&mut self, id: NodeId, on: bool) -> Result<(), RunError> {
         if self.cluster.node(id).node.unschedulable == on {
             return Ok(());
         }
@@ -380,7 +380,7 @@ impl Simulation<'_> {
         Ok(())
     }
 
-    fn node_update_moves_pods(&mut self) {
+    pub(super) fn node_update_moves_pods(&mut self) {
         let now = self.queue.now();
         if self.scheduler.queue.move_all_to_active_or_backoff(now) > 0 {
             self.arm_flushes();
@@ -390,7 +390,7 @@ impl Simulation<'_> {
 
     /// One `kubectl drain` pass: evict every pod left on the node but DaemonSet pods
     /// (`--ignore-daemonsets`, `--force`); retry in 5 s while some eviction is refused.
-    fn drain_pass(&mut self, id: NodeId) -> Result<(), RunError> {
+    pub(super) fn drain_pass(&mut self, id: NodeId) -> Result<(), RunError> {
         if !self.faults.draining.contains(&id) {
             return Ok(());
         }

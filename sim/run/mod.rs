@@ -6,6 +6,7 @@
 //! (which goes to `run.json`, kept apart from the deterministic outputs); events are handled in
 //! `(time, seq)` order, and handlers only schedule events at or after the current time.
 
+pub mod autoscaler;
 pub mod faults;
 pub mod hpa;
 pub mod output;
@@ -90,6 +91,8 @@ pub enum Event {
     Sample,
     /// Faults, the node lifecycle controller, the kubelet's restarts, drain.
     Fault(faults::FaultEvent),
+    /// The cluster autoscaler scans, or a node it asked for joins.
+    Autoscaler(autoscaler::CaEvent),
     /// A workload controller syncs object `uid` (see [`crate::controllers`]).
     ControllerSync {
         /// The object's uid.
@@ -118,6 +121,7 @@ impl Event {
     fn is_work(&self) -> bool {
         match self {
             Event::Fault(f) => f.is_work(),
+            Event::Autoscaler(a) => a.is_work(),
             _ => !matches!(self, Event::Sample | Event::UnschedulableFlush | Event::BackoffFlush | Event::HpaSync),
         }
     }
@@ -230,6 +234,7 @@ pub struct Simulation<'s> {
     workloads_changed: bool,
     workload_metrics: Option<workload_metrics::WorkloadMetrics>,
     hpa: hpa::HpaRuntime,
+    ca: Option<autoscaler::CaState>,
     /// A whole policy replacing the framework's cycle, with its RNG stream (`policy`).
     policy: Option<(Box<dyn crate::scheduler::policy::Policy>, SimRng)>,
 }
@@ -342,6 +347,10 @@ impl<'s> Simulation<'s> {
             workloads_changed: false,
             workload_metrics: Some(workload_metrics::WorkloadMetrics::new(workloads_csv)?),
             hpa: hpa::HpaRuntime::new(&scenario.hpas, &scenario.loads),
+            ca: scenario
+                .autoscaler
+                .as_ref()
+                .map(|a| autoscaler::CaState::new(seed, &a.groups.iter().map(|g| g.min).collect::<Vec<_>>())),
             policy: policy.map(|p| (p, stream(seed, "policy"))),
         };
         sim.scheduler.queue.set_order(scenario.queue_order);
@@ -403,6 +412,7 @@ impl<'s> Simulation<'s> {
                 }
             }
         }
+        self.start_autoscaler();
         for job in self.workflows.initially_ready() {
             let at = sc.workflows.jobs[job].spec.arrival;
             self.push(at, Event::WorkflowJobReady { job: job as u32 });
@@ -625,6 +635,7 @@ impl<'s> Simulation<'s> {
                 Ok(())
             }
             Event::Fault(f) => self.on_fault_event(f),
+            Event::Autoscaler(a) => self.on_autoscaler_event(a),
         }
     }
 
@@ -1052,6 +1063,7 @@ impl<'s> Simulation<'s> {
                 summary.workloads = Some(w);
             }
         }
+        summary.cluster_autoscaler = self.ca.as_ref().map(|c| c.summary.clone());
         let wall = started.elapsed().as_secs_f64();
         let stats = RunStats {
             wall_clock_ms: wall * 1000.0,

@@ -199,7 +199,7 @@ impl Metrics {
     /// `cpu_usage_millis` is the modelled CPU usage (load curves), reported against allocatable.
     pub fn sample_row(&mut self, cluster: &ClusterState, now: SimTime, cpu_usage_millis: i64) -> String {
         self.advance(now);
-        let total = cluster.nodes().len() as u64;
+        let total = cluster.live_node_count() as u64;
         let r = |a: i64, b: i64| if b <= 0 { 0.0 } else { a as f64 / b as f64 };
         format!(
             "{},{},{},{},{},{},{},{},{},{},{}\n",
@@ -344,6 +344,9 @@ pub struct Summary {
     /// Workload availability, convergence and Job completions (absent without workloads).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workloads: Option<crate::run::workload_metrics::WorkloadsSummary>,
+    /// Cluster-autoscaler node counts (absent without node groups).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_autoscaler: Option<crate::run::autoscaler::AutoscalerSummary>,
 }
 
 /// Builds the summary at the end of a run.
@@ -389,6 +392,7 @@ pub fn build(sc: &Scenario, cluster: &ClusterState, m: &Metrics, end: SimTime, t
         workflows: None,
         trace_digest: format!("sha256:{trace_digest}"),
         workloads: None,
+        cluster_autoscaler: None,
     }
 }
 

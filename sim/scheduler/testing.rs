@@ -27,6 +27,7 @@ pub fn make_node(name: &str, cpu_millis: i64, memory_bytes: i64, pods: i64) -> N
         pods_with_affinity: vec![],
         pods_with_required_anti_affinity: vec![],
         failures: 0,
+        removed: false,
         gpu_free_milli: vec![],
     }
 }
