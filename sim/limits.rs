@@ -177,7 +177,9 @@ pub fn check_scenario(
         let mean = a.inter_arrival.mean_micros();
         let rate = if mean > 0.0 { (1e6 / mean).ceil() } else { f64::INFINITY };
         let rate = if rate.is_finite() && rate < u64::MAX as f64 { rate as u64 } else { u64::MAX };
-        ARRIVALS_PER_SECOND.check(rate).map_err(|m| InputError::file(shown, m).with_field(format!("{field}.interArrival")))?;
+        ARRIVALS_PER_SECOND
+            .check(rate)
+            .map_err(|m| InputError::file(shown, m).with_field(format!("{field}.interArrival")))?;
         let window = a.stop.0.saturating_sub(a.start.0) as f64;
         let expected = if mean > 0.0 { (window / mean).ceil() } else { f64::INFINITY };
         let expected = if expected.is_finite() && expected < u64::MAX as f64 { expected as u64 } else { u64::MAX };

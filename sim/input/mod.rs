@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod go_duration;
+pub mod loaders;
 pub mod manifest;
 pub mod scenario;
 pub mod yaml;

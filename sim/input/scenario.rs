@@ -523,7 +523,12 @@ fn compile(
     }
     let duration = SimDuration(f.duration.value.0);
     if duration.0 == 0 {
-        return Err(err_at(shown, &f.duration, "duration", format!("the run must last more than 0s, got {}", f.duration.value)));
+        return Err(err_at(
+            shown,
+            &f.duration,
+            "duration",
+            format!("the run must last more than 0s, got {}", f.duration.value),
+        ));
     }
     if let Err(m) = limits::RUN_DURATION_MICROS.check(duration.0) {
         return Err(err_at(shown, &f.duration, "duration", format!("{} is too long: {m}", f.duration.value)));

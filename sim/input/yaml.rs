@@ -148,7 +148,12 @@ fn bare_message(err: &serde_saphyr::Error) -> String {
         None => msg,
     };
     match limits::yaml_budget_limit(&msg) {
-        Some(l) => format!("{msg} (the limit is {} {}: {}; set that environment variable to raise it)", l.value(), l.what, l.env),
+        Some(l) => format!(
+            "{msg} (the limit is {} {}: {}; set that environment variable to raise it)",
+            l.value(),
+            l.what,
+            l.env
+        ),
         None => msg,
     }
 }
