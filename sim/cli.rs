@@ -49,7 +49,14 @@ enum Command {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        #[command(flatten)]
+        flags: crate::run::control::RunFlags,
     },
+    /// Continue a run from its checkpoint (written by `run --checkpoint-every`).
+    #[command(
+        after_help = "Example:\n  kubesim run big.yaml --out out/big --checkpoint-every 1h\n  kubesim resume out/big/checkpoint.bin"
+    )]
+    Resume(crate::run::control::ResumeArgs),
     /// Check a scenario and everything it references, without running it.
     #[command(
         after_help = "Examples:\n  kubesim validate scenarios/quickstart.yaml\n  kubesim validate my.yaml --set duration=2h"
@@ -97,7 +104,8 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
-        Command::Run { scenario: path, seed, out, mut set, check_invariants, quiet } => {
+        Command::Resume(args) => crate::run::control::resume_command(&args),
+        Command::Run { scenario: path, seed, out, mut set, check_invariants, quiet, flags } => {
             if let Some(s) = seed {
                 set.push(format!("seed={s}"));
             }
@@ -109,7 +117,11 @@ pub fn main() -> i32 {
                 }
             };
             let out_dir = out.unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
-            let opts = RunOptions { out_dir: Some(out_dir.clone()), check_invariants };
+            let mut opts = RunOptions { out_dir: Some(out_dir.clone()), check_invariants, ..RunOptions::default() };
+            if let Err(e) = crate::run::control::apply(&flags, &mut opts, &path, &set) {
+                eprintln!("error: {e}");
+                return EXIT_INPUT;
+            }
             match run(&sc, &opts) {
                 Ok(r) => {
                     if !quiet {
@@ -134,10 +146,7 @@ pub fn main() -> i32 {
                     }
                     0
                 }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    EXIT_FAILURE
-                }
+                Err(e) => crate::run::control::report_error(&e),
             }
         }
         Command::Validate { scenario: path, set } => match scenario::load(&path, &set) {

@@ -12,7 +12,7 @@ use crate::model::dist::DurationDist;
 use crate::model::pod::Pod;
 
 /// The kubelet model of a run (one for all nodes).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Kubelet {
     rng: SimRng,
     default_startup_latency: DurationDist,

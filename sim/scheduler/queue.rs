@@ -28,7 +28,7 @@ pub const MAX_IN_UNSCHEDULABLE: SimDuration = SimDuration::from_secs(300);
 /// Period of upstream's `flushUnschedulablePodsLeftover` loop.
 pub const UNSCHEDULABLE_FLUSH_PERIOD: SimDuration = SimDuration::from_secs(30);
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Info {
     priority: i32,
     timestamp: SimTime,
@@ -38,7 +38,7 @@ struct Info {
     place: Place,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum Place {
     Active,
     Backoff,
@@ -46,7 +46,7 @@ enum Place {
     InFlight,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct ActiveEntry {
     priority: i32,
     timestamp: SimTime,
@@ -72,7 +72,7 @@ impl PartialOrd for ActiveEntry {
 }
 
 /// The scheduling queue.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct SchedulingQueue {
     active: BinaryHeap<ActiveEntry>,
     backoff: BTreeSet<(SimTime, u64, PodId)>,
