@@ -22,6 +22,7 @@
 
 pub mod cli;
 pub mod cluster;
+pub mod controllers;
 pub mod engine;
 pub mod explain;
 pub mod input;

@@ -44,7 +44,7 @@ fn every_scenario_run_twice_gives_byte_identical_outputs() {
         let names: Vec<&str> = fa.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,
-            vec!["events.jsonl", "nodes.csv", "pods.csv", "summary.json", "timeseries.csv"],
+            vec!["events.jsonl", "nodes.csv", "pods.csv", "summary.json", "timeseries.csv", "workloads.csv"],
             "{}",
             path.display()
         );

@@ -86,7 +86,7 @@ fn sigint_in_the_middle_of_a_run_leaves_no_output_file() {
 fn sigterm_with_checkpoints_leaves_only_the_checkpoint_and_its_temporaries() {
     let (code, files, _dir) = interrupt_run("TERM", &["--checkpoint-every", "1m"]);
     assert_eq!(code, Some(143));
-    assert_eq!(files, vec![".events.jsonl.tmp", ".timeseries.csv.tmp", "checkpoint.bin"]);
+    assert_eq!(files, vec![".events.jsonl.tmp", ".timeseries.csv.tmp", ".workloads.csv.tmp", "checkpoint.bin"]);
 }
 
 /// Every output file of `dir` except `run.json`, by name.
@@ -133,6 +133,9 @@ fn a_resumed_run_writes_the_same_outputs_as_an_uninterrupted_one() {
         ("scenarios/preemption.yaml", EventsMode::Full),
         ("scenarios/poisson-arrivals.yaml", EventsMode::Summary),
         ("scenarios/node-failures.yaml", EventsMode::None),
+        ("scenarios/rolling-update.yaml", EventsMode::Full),
+        ("scenarios/statefulset-node-loss.yaml", EventsMode::Full),
+        ("scenarios/cronjob-batch.yaml", EventsMode::Summary),
     ];
     for (file, events) in cases {
         let file = Path::new(file);

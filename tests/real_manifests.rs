@@ -48,9 +48,57 @@ fn open_simulator_nodes_and_pods_load() {
                 }
                 loaded += set.nodes.len() + set.pods.len();
             }
-            // Workload kinds (Deployment, StatefulSet) come with the controllers.
-            Err(e) => assert!(e.message.contains("is not supported here"), "{}: {e}", f.display()),
+            Err(e) => panic!("{}: {e}", f.display()),
+        }
+        for p in &set.workloads {
+            kubesim::input::workloads::convert(p, &set).unwrap_or_else(|e| panic!("{e}"));
+            loaded += 1;
         }
     }
-    assert!(loaded >= 3, "some nodes and pods load");
+    assert!(loaded >= 6, "nodes, pods, Deployments and a StatefulSet load");
+}
+
+#[test]
+fn every_workload_manifest_loads_with_its_defaults() {
+    let mut workloads = Vec::new();
+    for dir in ["kubernetes-examples", "open-simulator"] {
+        let Some(files) = files(dir) else { return };
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let mut set = ManifestSet::default();
+            set.add_text(&text, &f.display().to_string()).unwrap_or_else(|e| panic!("{e}"));
+            for p in &set.workloads {
+                workloads.push(kubesim::input::workloads::convert(p, &set).unwrap_or_else(|e| panic!("{e}")));
+            }
+        }
+    }
+    let kinds: std::collections::BTreeSet<&str> = workloads.iter().map(|w| w.kind().as_str()).collect();
+    assert!(kinds.contains("Deployment") && kinds.contains("StatefulSet"), "{kinds:?}");
+    let vllm = workloads.iter().find(|w| w.meta().name.contains("vllm") || w.meta().name.contains("gemma"));
+    assert!(
+        vllm.is_some(),
+        "the vLLM deployment loads: {:?}",
+        workloads.iter().map(|w| w.meta().name.clone()).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn the_guestbook_frontend_runs_to_its_replicas() {
+    let path = Path::new(DATA).join("kubernetes-examples/web_guestbook_frontend-deployment.yaml");
+    if !path.is_file() {
+        eprintln!("skipped: {} is absent", path.display());
+        return;
+    }
+    let text = format!(
+        "apiVersion: kubesim/v1\nkind: Scenario\nduration: 5m\ncluster:\n  nodePools:\n  - {{name: p, count: 3, allocatable: {{cpu: 8, memory: 32Gi}}}}\nworkloads:\n  manifests: [{}]\n",
+        path.canonicalize().unwrap().display()
+    );
+    let sc = kubesim::input::scenario::load_str(&text, "guestbook.yaml", Path::new("."), &[]).unwrap();
+    let r = kubesim::run::run(&sc, &kubesim::run::RunOptions::default()).unwrap();
+    let running = r.cluster.pods().iter().filter(|p| p.phase == kubesim::cluster::PodPhase::Running).count();
+    let want = match &sc.workloads[0] {
+        kubesim::controllers::Workload::Deployment(d) => d.spec.replicas as usize,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(running, want);
 }

@@ -104,6 +104,8 @@ pub struct PodState {
     pub started: Option<SimTime>,
     /// Time it reached a terminal phase.
     pub finished: Option<SimTime>,
+    /// Since when it is Ready (`None`: not Ready). Cleared when it stops running.
+    pub ready_since: Option<SimTime>,
     /// Scheduling cycles run for it.
     pub scheduling_attempts: u32,
     /// Times it was preempted.
@@ -322,6 +324,7 @@ impl ClusterState {
             scheduled: None,
             started: None,
             finished: None,
+            ready_since: None,
             scheduling_attempts: 0,
             preemptions: 0,
             evictions: 0,
@@ -440,6 +443,22 @@ impl ClusterState {
         p.epoch += 1;
     }
 
+    /// Marks a running pod Ready (its readiness delay is over); the epoch is unchanged so that the
+    /// pod's completion timer stays valid.
+    pub fn mark_ready(&mut self, id: PodId, now: SimTime) {
+        let p = &mut self.pods[id.0 as usize];
+        if p.phase == PodPhase::Running && !p.terminating && p.ready_since.is_none() {
+            p.ready_since = Some(now);
+        }
+    }
+
+    /// Marks a pod as being deleted (graceful deletion): a terminating pod is not Ready.
+    pub fn mark_deleting(&mut self, id: PodId) {
+        let p = &mut self.pods[id.0 as usize];
+        p.terminating = true;
+        p.ready_since = None;
+    }
+
     /// Moves a pod to a terminal phase, releasing its node's resources if it held any.
     pub fn terminate(&mut self, id: PodId, phase: PodPhase, now: SimTime) {
         debug_assert!(phase.is_terminal());
@@ -452,6 +471,7 @@ impl ClusterState {
         self.phase_counts[phase as usize] += 1;
         p.phase = phase;
         p.finished = Some(now);
+        p.ready_since = None;
         p.epoch += 1;
         self.pod_by_key.remove(&(p.pod.namespace.clone(), p.pod.name.clone()));
         if was_assigned && let Some(node_id) = p.node {

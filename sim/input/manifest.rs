@@ -25,6 +25,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const ANNOTATION_RUN_DURATION: &str = "kubesim.io/run-duration";
 /// Annotation giving a pod's start-up latency in the simulation (a Go duration).
 pub const ANNOTATION_STARTUP_LATENCY: &str = "kubesim.io/startup-latency";
+/// Annotation giving a pod's readiness delay (Running to Ready) in the simulation (a Go duration).
+pub const ANNOTATION_READINESS_DELAY: &str = "kubesim.io/readiness-delay";
 /// Seconds of the tolerations DefaultTolerationSeconds adds.
 pub const DEFAULT_TOLERATION_SECONDS: i64 = 300;
 /// Pods a node may hold when its manifest lists no `pods` capacity (the kubelet default).
@@ -317,10 +319,24 @@ pub struct ManifestSet {
     pub generated_names: u64,
     /// `Kind: field.path` of every field present but not modelled.
     pub ignored: BTreeSet<String>,
+    /// Workload objects (Deployment, ReplicaSet, Job, CronJob, DaemonSet, StatefulSet), parsed
+    /// and converted later by [`crate::input::workloads::convert`].
+    pub workloads: Vec<crate::input::workloads::PendingWorkload>,
 }
 
 /// The kinds this loader understands.
-pub const SUPPORTED_KINDS: &[&str] = &["Node", "Pod", "PriorityClass", "Namespace"];
+pub const SUPPORTED_KINDS: &[&str] = &[
+    "Node",
+    "Pod",
+    "PriorityClass",
+    "Namespace",
+    "Deployment",
+    "ReplicaSet",
+    "Job",
+    "CronJob",
+    "DaemonSet",
+    "StatefulSet",
+];
 
 /// A Namespace manifest.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -404,6 +420,9 @@ impl ManifestSet {
                     labels.insert("kubernetes.io/metadata.name".into(), name.clone());
                     self.namespaces.insert(name, labels);
                 }
+                k if crate::input::workloads::WORKLOAD_KINDS.contains(&k) => {
+                    crate::input::workloads::add_document(self, &doc, file)?;
+                }
                 "" => {
                     return Err(InputError::at(file, kind_line, kind_col, "kind", "the document has no `kind`"));
                 }
@@ -413,9 +432,7 @@ impl ManifestSet {
                         kind_line,
                         kind_col,
                         "kind",
-                        format!(
-                            "kind {other:?} is not supported here (supported: Node, Pod, PriorityClass, Namespace)"
-                        ),
+                        format!("kind {other:?} is not supported here (supported: {})", SUPPORTED_KINDS.join(", ")),
                     ));
                 }
             }
@@ -549,7 +566,11 @@ fn run_model_from_annotations(ann: &BTreeMap<String, String>) -> Result<RunModel
                 .map_err(|e| format!("annotation {key}: {e}")),
         }
     };
-    Ok(RunModel { startup_latency: get(ANNOTATION_STARTUP_LATENCY)?, run_duration: get(ANNOTATION_RUN_DURATION)? })
+    Ok(RunModel {
+        startup_latency: get(ANNOTATION_STARTUP_LATENCY)?,
+        run_duration: get(ANNOTATION_RUN_DURATION)?,
+        readiness_delay: get(ANNOTATION_READINESS_DELAY)?,
+    })
 }
 
 /// Adds the tolerations of the DefaultTolerationSeconds admission plugin when the pod has none
@@ -616,11 +637,12 @@ pub fn pod_from_manifest(m: &PodManifest, set: &ManifestSet) -> Result<Pod, Stri
         .iter()
         .find(|o| o.controller == Some(true))
         .or_else(|| m.metadata.owner_references.first())
-        .map(|o| OwnerRef { kind: o.kind.clone(), name: o.name.clone() });
+        .map(|o| OwnerRef { kind: o.kind.clone(), name: o.name.clone(), uid: 0 });
     let mut pod = Pod {
         name: m.metadata.name.clone(),
         namespace: m.metadata.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "default".into()),
         labels: m.metadata.labels.clone(),
+        annotations: m.metadata.annotations.clone(),
         owner,
         priority,
         priority_class_name: m.spec.priority_class_name.clone(),

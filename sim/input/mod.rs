@@ -6,4 +6,5 @@ pub mod go_duration;
 pub mod loaders;
 pub mod manifest;
 pub mod scenario;
+pub mod workloads;
 pub mod yaml;

@@ -176,6 +176,90 @@ pub struct TimelineEntry {
     /// Bring a failed node back.
     #[serde(default)]
     pub recover_node: Option<Spanned<String>>,
+    /// Delete a workload object (cascading to what it owns).
+    #[serde(default)]
+    pub delete: Option<ObjectRefSpec>,
+    /// Set a workload's replicas.
+    #[serde(default)]
+    pub scale: Option<ScaleSpec>,
+    /// Change a workload's pod template (a new image, or a restart).
+    #[serde(default)]
+    pub rollout: Option<RolloutSpec>,
+}
+
+/// A reference to a workload object in a timeline action.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ObjectRefSpec {
+    /// Kind (`Deployment`, `deploy`, `sts`, ...).
+    pub kind: Spanned<String>,
+    /// Name.
+    pub name: String,
+    /// Namespace (default `default`).
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+/// `scale`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScaleSpec {
+    /// Kind (Deployment, ReplicaSet, StatefulSet; Job scales `parallelism`).
+    pub kind: Spanned<String>,
+    /// Name.
+    pub name: String,
+    /// Namespace (default `default`).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// New replica count.
+    pub replicas: i32,
+}
+
+/// `rollout`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RolloutSpec {
+    /// Kind.
+    pub kind: Spanned<String>,
+    /// Name.
+    pub name: String,
+    /// Namespace (default `default`).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// New image (of `container`, else of every container).
+    #[serde(default)]
+    pub image: Option<String>,
+    /// Container whose image changes.
+    #[serde(default)]
+    pub container: Option<String>,
+}
+
+/// A compiled `rollout`: what changes in the pod template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolloutPatch {
+    /// New image.
+    pub image: Option<String>,
+    /// Only this container (else all).
+    pub container: Option<String>,
+}
+
+impl RolloutPatch {
+    /// Applies the patch to a template: sets the image, or without one adds the
+    /// `kubectl.kubernetes.io/restartedAt` annotation as `kubectl rollout restart` does.
+    pub fn apply(&self, template: &mut Pod, now: SimTime) {
+        match &self.image {
+            Some(img) => {
+                for c in &mut template.containers {
+                    if self.container.as_ref().is_none_or(|n| *n == c.name) {
+                        c.image = img.clone();
+                    }
+                }
+            }
+            None => {
+                template.annotations.insert("kubectl.kubernetes.io/restartedAt".into(), format!("{}us", now.0));
+            }
+        }
+    }
 }
 
 /// `kubelet`.
@@ -185,6 +269,9 @@ pub struct KubeletSpec {
     /// Default start-up latency (bind to Running) for pods that set none.
     #[serde(default = "default_startup")]
     pub startup_latency: DurationDist,
+    /// Default readiness delay (Running to Ready) for pods that set none (absent: Ready at once).
+    #[serde(default)]
+    pub readiness_delay: Option<DurationDist>,
 }
 
 fn default_startup() -> DurationDist {
@@ -193,7 +280,7 @@ fn default_startup() -> DurationDist {
 
 impl Default for KubeletSpec {
     fn default() -> Self {
-        KubeletSpec { startup_latency: default_startup() }
+        KubeletSpec { startup_latency: default_startup(), readiness_delay: None }
     }
 }
 
@@ -314,6 +401,40 @@ pub enum Action {
     FailNode(String),
     /// Recover a node.
     RecoverNode(String),
+    /// Create or update a workload object.
+    ApplyWorkload(Box<crate::controllers::Workload>),
+    /// Delete a workload object, cascading.
+    DeleteWorkload(crate::controllers::ObjectKey),
+    /// Set a workload's replicas.
+    Scale {
+        /// The object.
+        key: crate::controllers::ObjectKey,
+        /// New replicas.
+        replicas: i32,
+    },
+    /// Change a workload's pod template.
+    Rollout {
+        /// The object.
+        key: crate::controllers::ObjectKey,
+        /// The change.
+        patch: RolloutPatch,
+    },
+}
+
+impl Action {
+    /// The action's name in outputs (`addPod`, `scale`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::AddPod(_) => "addPod",
+            Action::DeletePod { .. } => "deletePod",
+            Action::FailNode(_) => "failNode",
+            Action::RecoverNode(_) => "recoverNode",
+            Action::ApplyWorkload(_) => "apply",
+            Action::DeleteWorkload(_) => "delete",
+            Action::Scale { .. } => "scale",
+            Action::Rollout { .. } => "rollout",
+        }
+    }
 }
 
 /// The random node-failure model, compiled.
@@ -344,6 +465,8 @@ pub struct Scenario {
     pub nodes: Vec<(Node, bool)>,
     /// Pods created at time zero.
     pub initial_pods: Vec<Pod>,
+    /// Workload objects created at time zero.
+    pub workloads: Vec<crate::controllers::Workload>,
     /// Declared namespaces and their labels.
     pub namespaces: std::collections::BTreeMap<String, Labels>,
     /// Arrival generators.
@@ -358,6 +481,8 @@ pub struct Scenario {
     pub percentage_of_nodes_to_score: Option<u32>,
     /// Default start-up latency.
     pub kubelet_startup_latency: DurationDist,
+    /// Default readiness delay.
+    pub kubelet_readiness_delay: Option<DurationDist>,
     /// Sample period.
     pub sample_period: SimDuration,
     /// Random node failures.
@@ -495,6 +620,31 @@ fn pool_nodes(pool: &NodePoolSpec, file: &str, idx: usize) -> Result<Vec<Node>, 
     Ok(out)
 }
 
+fn object_key(
+    shown: &str,
+    kind: &Spanned<String>,
+    name: &str,
+    namespace: &Option<String>,
+    field: &str,
+) -> Result<crate::controllers::ObjectKey, InputError> {
+    let k = crate::controllers::Kind::parse(&kind.value).ok_or_else(|| {
+        err_at(
+            shown,
+            kind,
+            &format!("{field}.kind"),
+            format!(
+                "{:?} is not a workload kind (Deployment, ReplicaSet, Job, CronJob, DaemonSet, StatefulSet)",
+                kind.value
+            ),
+        )
+    })?;
+    Ok(crate::controllers::ObjectKey {
+        kind: k,
+        namespace: namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "default".into()),
+        name: name.to_string(),
+    })
+}
+
 fn split_pod_ref(s: &str) -> (String, String) {
     match s.split_once('/') {
         Some((ns, n)) => (ns.to_string(), n.to_string()),
@@ -589,6 +739,10 @@ fn compile(
             return Err(InputError::file(shown, format!("two nodes are named {:?}", n.name)).with_field("cluster"));
         }
     }
+    let mut workloads = Vec::new();
+    for p in &set.workloads {
+        workloads.push(crate::input::workloads::convert(p, &set)?);
+    }
     let mut initial_pods = Vec::new();
     for (m, origin) in &set.pods {
         initial_pods.push(pod_from_manifest(m, &set).map_err(|e| InputError::file(origin.clone(), e))?);
@@ -655,6 +809,9 @@ fn compile(
             e.delete_pod.is_some(),
             e.fail_node.is_some(),
             e.recover_node.is_some(),
+            e.delete.is_some(),
+            e.scale.is_some(),
+            e.rollout.is_some(),
         ]
         .iter()
         .filter(|b| **b)
@@ -664,7 +821,7 @@ fn compile(
                 shown,
                 &e.at,
                 &field,
-                "each timeline entry needs exactly one action: addPod, apply, deletePod, failNode or recoverNode",
+                "each timeline entry needs exactly one action: addPod, apply, deletePod, failNode, recoverNode, delete, scale or rollout",
             ));
         }
         let node_ref = |s: &Spanned<String>, what: &str| -> Result<String, InputError> {
@@ -697,6 +854,10 @@ fn compile(
                 let pod = pod_from_manifest(m, &extra).map_err(|x| InputError::file(origin.clone(), x))?;
                 timeline.push((at, Action::AddPod(Box::new(pod))));
             }
+            for p in &extra.workloads {
+                let w = crate::input::workloads::convert(p, &extra)?;
+                timeline.push((at, Action::ApplyWorkload(Box::new(w))));
+            }
         } else if let Some(p) = &e.delete_pod {
             let (namespace, name) = split_pod_ref(&p.value);
             timeline.push((at, Action::DeletePod { namespace, name }));
@@ -704,6 +865,24 @@ fn compile(
             timeline.push((at, Action::FailNode(node_ref(n, "failNode")?)));
         } else if let Some(n) = &e.recover_node {
             timeline.push((at, Action::RecoverNode(node_ref(n, "recoverNode")?)));
+        } else if let Some(r) = &e.delete {
+            let key = object_key(shown, &r.kind, &r.name, &r.namespace, &format!("{field}.delete"))?;
+            timeline.push((at, Action::DeleteWorkload(key)));
+        } else if let Some(r) = &e.scale {
+            let key = object_key(shown, &r.kind, &r.name, &r.namespace, &format!("{field}.scale"))?;
+            if r.replicas < 0 {
+                return Err(err_at(
+                    shown,
+                    &r.kind,
+                    &format!("{field}.scale.replicas"),
+                    "replicas must not be negative",
+                ));
+            }
+            timeline.push((at, Action::Scale { key, replicas: r.replicas }));
+        } else if let Some(r) = &e.rollout {
+            let key = object_key(shown, &r.kind, &r.name, &r.namespace, &format!("{field}.rollout"))?;
+            let patch = RolloutPatch { image: r.image.clone(), container: r.container.clone() };
+            timeline.push((at, Action::Rollout { key, patch }));
         }
     }
     timeline.sort_by_key(|(t, _)| *t);
@@ -774,6 +953,7 @@ fn compile(
         stop_when_idle: f.stop_when_idle,
         nodes,
         initial_pods,
+        workloads,
         namespaces: set.namespaces.clone(),
         arrivals,
         timeline,
@@ -781,6 +961,7 @@ fn compile(
         scheduler_config,
         percentage_of_nodes_to_score: f.scheduler.percentage_of_nodes_to_score,
         kubelet_startup_latency: f.kubelet.startup_latency.clone(),
+        kubelet_readiness_delay: f.kubelet.readiness_delay.clone(),
         sample_period,
         node_failures,
         ignored_fields,

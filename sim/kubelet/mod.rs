@@ -2,8 +2,11 @@
 //! and succeeds; pods without a run duration run until deleted or killed. The draws come from the
 //! `kubelet` RNG stream, in event order.
 //!
-//! **Simplification (documented):** no container restarts, readiness probes or graceful
-//! termination yet; a failed node's pods are killed at once (the node lifecycle controller's
+//! A running pod becomes Ready after its readiness delay (pod annotation
+//! `kubesim.io/readiness-delay`, else `kubelet.readinessDelay`, else at once); it is available to
+//! its controller once Ready for the workload's `minReadySeconds`.
+//!
+//! **Simplification (documented):** no container restarts or readiness probes yet; a failed node's pods are killed at once (the node lifecycle controller's
 //! grace periods and taint-based eviction come with the controllers).
 
 use crate::engine::rng::SimRng;
@@ -16,12 +19,28 @@ use crate::model::pod::Pod;
 pub struct Kubelet {
     rng: SimRng,
     default_startup_latency: DurationDist,
+    default_readiness_delay: Option<DurationDist>,
 }
 
 impl Kubelet {
     /// A kubelet drawing from `rng`, with the scenario's default start-up latency.
     pub fn new(rng: SimRng, default_startup_latency: DurationDist) -> Self {
-        Kubelet { rng, default_startup_latency }
+        Kubelet { rng, default_startup_latency, default_readiness_delay: None }
+    }
+
+    /// Sets the default readiness delay (Running to Ready) for pods that set none.
+    pub fn with_readiness_delay(mut self, delay: Option<DurationDist>) -> Self {
+        self.default_readiness_delay = delay;
+        self
+    }
+
+    /// Time from Running to Ready for `pod` (zero when neither the pod nor the scenario sets one;
+    /// no random draw then, so scenarios without readiness delays keep their random streams).
+    pub fn readiness_delay(&mut self, pod: &Pod) -> SimDuration {
+        match pod.run.readiness_delay.as_ref().or(self.default_readiness_delay.as_ref()) {
+            Some(d) => d.sample(&mut self.rng),
+            None => SimDuration::ZERO,
+        }
     }
 
     /// Time from binding to Running for `pod`.
@@ -51,6 +70,17 @@ mod tests {
         let pod = make_pod("p", &[]);
         assert_eq!(k.startup_latency(&pod), SimDuration::from_secs(2));
         assert_eq!(k.run_duration(&pod), None, "services run until stopped");
+    }
+
+    #[test]
+    fn readiness_delay_comes_from_the_pod_then_the_default_then_zero() {
+        let mut k = Kubelet::new(stream(1, "kubelet"), DurationDist::Constant(GoDuration(0)));
+        let mut pod = make_pod("p", &[]);
+        assert_eq!(k.readiness_delay(&pod), SimDuration::ZERO);
+        let mut k = k.with_readiness_delay(Some(DurationDist::Constant(GoDuration(3_000_000))));
+        assert_eq!(k.readiness_delay(&pod), SimDuration::from_secs(3));
+        pod.run.readiness_delay = Some(DurationDist::Constant(GoDuration(7_000_000)));
+        assert_eq!(k.readiness_delay(&pod), SimDuration::from_secs(7));
     }
 
     #[test]

@@ -51,6 +51,9 @@ pub struct OwnerRef {
     pub kind: String,
     /// Name of the owner.
     pub name: String,
+    /// The owner's uid in the simulation's workload store (0: not a simulated controller, e.g. an
+    /// owner reference read from a Pod manifest).
+    pub uid: u64,
 }
 
 /// `spec.preemptionPolicy`.
@@ -82,6 +85,9 @@ pub struct RunModel {
     pub startup_latency: Option<DurationDist>,
     /// Time from Running to completion. `None`: the pod runs until deleted (a service).
     pub run_duration: Option<DurationDist>,
+    /// Time from Running to Ready (annotation `kubesim.io/readiness-delay`). `None`: the kubelet
+    /// default (`kubelet.readinessDelay`).
+    pub readiness_delay: Option<DurationDist>,
 }
 
 /// A pod's scheduling-relevant spec and derived requests.
@@ -93,6 +99,8 @@ pub struct Pod {
     pub namespace: String,
     /// `metadata.labels`.
     pub labels: Labels,
+    /// `metadata.annotations`.
+    pub annotations: std::collections::BTreeMap<String, String>,
     /// `metadata.ownerReferences[0]`, the controller.
     pub owner: Option<OwnerRef>,
     /// Resolved priority (from `spec.priority`, else the PriorityClass, else 0).

@@ -130,6 +130,9 @@ impl<'s> Simulation<'s> {
         let (Some(plan), Some(dir)) = (&opts.checkpoint, &opts.out_dir) else { return Ok(None) };
         self.events_log.flush()?;
         self.timeseries.flush()?;
+        if let Some(m) = &mut self.workload_metrics {
+            m.flush()?;
+        }
         let bytes = self.checkpoint_bytes(plan)?;
         write_atomic(dir, FILE_NAME, &bytes)?;
         Ok(Some(dir.join(FILE_NAME)))
@@ -177,6 +180,9 @@ pub fn attach<'s>(
         None => StreamFile::discard_from(written),
     };
     sim.events_log.reattach(opts.out_dir.as_deref())?;
+    if let Some(m) = &mut sim.workload_metrics {
+        m.reattach(opts.out_dir.as_deref())?;
+    }
     sim.next_checkpoint = opts.checkpoint.as_ref().map(|c| {
         let every = c.every.as_micros().max(1);
         SimTime((sim.queue.now().0 / every + 1) * every)
@@ -204,7 +210,15 @@ mod tests {
 
     #[test]
     fn a_checkpoint_round_trip_changes_nothing() {
-        for file in ["scenarios/node-failures.yaml", "scenarios/preemption.yaml", "scenarios/poisson-arrivals.yaml"] {
+        let files = [
+            "scenarios/node-failures.yaml",
+            "scenarios/preemption.yaml",
+            "scenarios/poisson-arrivals.yaml",
+            "scenarios/rolling-update.yaml",
+            "scenarios/statefulset-node-loss.yaml",
+            "scenarios/cronjob-batch.yaml",
+        ];
+        for file in files {
             let sc = crate::input::scenario::load(Path::new(file), &[]).unwrap();
             let opts = RunOptions::default();
             let mut sim = Simulation::new(&sc, &opts).unwrap();

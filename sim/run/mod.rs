@@ -12,6 +12,8 @@ pub mod events;
 pub mod output;
 pub mod schedulers;
 pub mod summary;
+pub mod workload_metrics;
+mod workloads;
 
 use crate::cluster::invariants;
 use crate::cluster::{ClusterState, NodeId, PodId, PodPhase};
@@ -82,6 +84,25 @@ pub enum Event {
     },
     /// A `timeseries.csv` sample.
     Sample,
+    /// A workload controller syncs object `uid` (see [`crate::controllers`]).
+    ControllerSync {
+        /// The object's uid.
+        uid: u64,
+    },
+    /// A running pod's readiness delay is over: it becomes Ready.
+    PodReady {
+        /// The pod.
+        pod: PodId,
+        /// Its epoch when the event was scheduled.
+        epoch: u32,
+    },
+    /// A gracefully deleted pod's grace period is over: it is gone.
+    PodDeleted {
+        /// The pod.
+        pod: PodId,
+        /// Its epoch when the event was scheduled.
+        epoch: u32,
+    },
 }
 
 impl Event {
@@ -120,6 +141,18 @@ pub struct RunStats {
     pub peak_memory_bytes: u64,
     /// kubesim version.
     pub kubesim_version: &'static str,
+}
+
+/// What an observer of [`Simulation::run_observed`] sees after each event.
+pub struct Observation<'a> {
+    /// Time of the event.
+    pub now: SimTime,
+    /// The event just handled.
+    pub event: &'a Event,
+    /// The cluster after it.
+    pub cluster: &'a ClusterState,
+    /// The workload objects after it.
+    pub workloads: &'a crate::controllers::WorkloadStore,
 }
 
 /// Why a run stopped early.
@@ -171,6 +204,8 @@ pub struct RunResult {
     pub summary: summary::Summary,
     /// The final cluster state (per-pod records and per-node aggregates).
     pub cluster: ClusterState,
+    /// The final workload objects.
+    pub workloads: crate::controllers::WorkloadStore,
     /// Wall-clock statistics.
     pub stats: RunStats,
 }
@@ -210,6 +245,10 @@ pub struct Simulation<'s> {
     events_processed: u64,
     nominated: std::collections::BTreeMap<PodId, NodeId>,
     nominated_on: std::collections::BTreeMap<NodeId, Vec<PodId>>,
+    workloads: crate::controllers::WorkloadStore,
+    ctrl_queue: crate::controllers::WorkQueue,
+    workloads_changed: bool,
+    workload_metrics: Option<workload_metrics::WorkloadMetrics>,
 }
 
 fn push_event(queue: &mut EventQueue<Event>, pending_work: &mut u64, at: SimTime, e: Event) {
@@ -270,12 +309,12 @@ impl<'s> Simulation<'s> {
         profiles: Vec<crate::scheduler::Profile>,
         backoff: (i64, i64),
     ) -> Result<Self, RunError> {
-        let timeseries = match &opts.out_dir {
+        let (timeseries, workloads_csv) = match &opts.out_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)?;
-                StreamFile::create(dir, "timeseries.csv", false)?
+                (StreamFile::create(dir, "timeseries.csv", false)?, StreamFile::create(dir, "workloads.csv", false)?)
             }
-            None => StreamFile::discard(false),
+            None => (StreamFile::discard(false), StreamFile::discard(false)),
         };
         let events_log = events::EventLog::create(opts.out_dir.as_deref(), opts.events)?;
         let seed = scenario.seed;
@@ -287,7 +326,8 @@ impl<'s> Simulation<'s> {
                 crate::engine::time::SimDuration::from_secs(backoff.0 as u64),
                 crate::engine::time::SimDuration::from_secs(backoff.1 as u64),
             ),
-            kubelet: Kubelet::new(stream(seed, "kubelet"), scenario.kubelet_startup_latency.clone()),
+            kubelet: Kubelet::new(stream(seed, "kubelet"), scenario.kubelet_startup_latency.clone())
+                .with_readiness_delay(scenario.kubelet_readiness_delay.clone()),
             fault_rng: stream(seed, "faults/nodes"),
             generators: scenario
                 .arrivals
@@ -307,6 +347,10 @@ impl<'s> Simulation<'s> {
             events_processed: 0,
             nominated: Default::default(),
             nominated_on: Default::default(),
+            workloads: Default::default(),
+            ctrl_queue: Default::default(),
+            workloads_changed: false,
+            workload_metrics: Some(workload_metrics::WorkloadMetrics::new(workloads_csv)?),
         };
         sim.timeseries.write(summary::TIMESERIES_HEADER.as_bytes())?;
         sim.start()?;
@@ -341,6 +385,7 @@ impl<'s> Simulation<'s> {
         for pod in &sc.initial_pods {
             self.create_pod(pod.clone())?;
         }
+        self.start_workloads()?;
         for (i, a) in sc.arrivals.iter().enumerate() {
             let gap = a.inter_arrival.sample(&mut self.generators[i].rng);
             let at = a.start + gap;
@@ -364,9 +409,19 @@ impl<'s> Simulation<'s> {
     }
 
     /// Runs to the end (or until idle with `stopWhenIdle`) and writes the outputs.
-    pub fn run(mut self, opts: &RunOptions) -> Result<RunResult, RunError> {
+    pub fn run(self, opts: &RunOptions) -> Result<RunResult, RunError> {
+        self.run_observed(opts, &mut |_: &Observation<'_>| {})
+    }
+
+    /// Runs to the end like [`Simulation::run`], calling `observer` after every event (for tests
+    /// that check a property at every step).
+    pub fn run_observed(
+        mut self,
+        opts: &RunOptions,
+        observer: &mut dyn FnMut(&Observation<'_>),
+    ) -> Result<RunResult, RunError> {
         let started = std::time::Instant::now();
-        if let Err(e) = self.advance(opts, None) {
+        if let Err(e) = self.advance_observed(opts, None, observer) {
             if matches!(e, RunError::Interrupted { checkpoint: Some(_), .. }) {
                 self.keep_temporaries()?;
             }
@@ -379,6 +434,15 @@ impl<'s> Simulation<'s> {
     /// Handles events in order until the run is over (`Ok(true)`) or the next event is after
     /// `until` (`Ok(false)`). Writes the checkpoints `opts` asks for and stops at a signal.
     pub fn advance(&mut self, opts: &RunOptions, until: Option<SimTime>) -> Result<bool, RunError> {
+        self.advance_observed(opts, until, &mut |_: &Observation<'_>| {})
+    }
+
+    fn advance_observed(
+        &mut self,
+        opts: &RunOptions,
+        until: Option<SimTime>,
+        observer: &mut dyn FnMut(&Observation<'_>),
+    ) -> Result<bool, RunError> {
         while let Some(next) = self.queue.peek_time() {
             if next > self.end {
                 break;
@@ -414,10 +478,23 @@ impl<'s> Simulation<'s> {
                 return Err(RunError::Runaway(crate::limits::MAX_EVENTS));
             }
             let desc = if self.check_invariants { format!("{:?}", ev.event) } else { String::new() };
+            let ev_copy = ev.event.clone();
             self.handle(ev.event)?;
             if self.check_invariants {
                 self.check(&desc)?;
             }
+            if self.workloads_changed {
+                self.workloads_changed = false;
+                if let Some(m) = &mut self.workload_metrics {
+                    m.check_convergence(&self.workloads, &self.cluster, self.queue.now());
+                }
+            }
+            observer(&Observation {
+                now: self.queue.now(),
+                event: &ev_copy,
+                cluster: &self.cluster,
+                workloads: &self.workloads,
+            });
         }
         Ok(true)
     }
@@ -426,6 +503,9 @@ impl<'s> Simulation<'s> {
     fn keep_temporaries(&mut self) -> Result<(), RunError> {
         std::mem::take(&mut self.events_log).keep()?;
         std::mem::take(&mut self.timeseries).keep()?;
+        if let Some(m) = self.workload_metrics.take() {
+            m.keep()?;
+        }
         Ok(())
     }
 
@@ -435,10 +515,11 @@ impl<'s> Simulation<'s> {
             event: event.to_string(),
             violation,
         })?;
-        for p in self.cluster.pods() {
-            let id = self.cluster.pod_id(&p.pod.namespace, &p.pod.name);
+        for (i, p) in self.cluster.pods().iter().enumerate() {
+            // By index, not by name: a StatefulSet reuses the names of its finished pods.
+            let id = PodId(i as u32);
             let live_unbound = p.phase == PodPhase::Pending && p.node.is_none();
-            let queued = id.is_some_and(|id| self.scheduler.queue.contains(id));
+            let queued = self.scheduler.queue.contains(id);
             let served = self.scheduler.profile_for(&p.pod.scheduler_name).is_some();
             if live_unbound != queued && p.pod.node_name.is_none() && served {
                 return Err(RunError::Invariant {
@@ -488,10 +569,13 @@ impl<'s> Simulation<'s> {
                 let key = json_str(&self.cluster.pod(pod).pod.key());
                 self.log("pod_started", &format!(",\"pod\":{key}"))?;
                 let run = self.kubelet.run_duration(&self.cluster.pod(pod).pod);
+                let epoch = self.cluster.pod(pod).epoch;
                 if let Some(d) = run {
-                    let epoch = self.cluster.pod(pod).epoch;
                     self.push(now + d, Event::PodCompleted { pod, epoch });
                 }
+                let ready_after = self.kubelet.readiness_delay(&self.cluster.pod(pod).pod);
+                self.push(now + ready_after, Event::PodReady { pod, epoch });
+                self.pod_changed(pod);
                 Ok(())
             }
             Event::PodCompleted { pod, epoch } => {
@@ -528,10 +612,16 @@ impl<'s> Simulation<'s> {
                 }
                 Ok(())
             }
+            Event::ControllerSync { uid } => self.on_controller_sync(uid),
+            Event::PodReady { pod, epoch } => self.on_pod_ready(pod, epoch),
+            Event::PodDeleted { pod, epoch } => self.on_pod_deleted(pod, epoch),
             Event::Sample => {
                 let now = self.queue.now();
                 let row = self.metrics.sample_row(&self.cluster, now);
                 self.timeseries.write(row.as_bytes())?;
+                if let Some(m) = &mut self.workload_metrics {
+                    m.sample(&self.workloads, &self.cluster, now)?;
+                }
                 let next = now + self.scenario.sample_period;
                 if next <= self.end {
                     self.push(next, Event::Sample);
@@ -559,7 +649,19 @@ impl<'s> Simulation<'s> {
 
     fn on_timeline(&mut self, i: usize) -> Result<(), RunError> {
         let action = self.scenario.timeline[i].1.clone();
+        let now = self.queue.now();
+        // A failNode is recorded as a node failure by set_node_down.
+        if let Some(m) = &mut self.workload_metrics
+            && !matches!(action, Action::FailNode(_))
+        {
+            m.disruption(now, format!("timeline:{}", action.name()));
+            self.workloads_changed = true;
+        }
         match action {
+            Action::ApplyWorkload(w) => self.apply_workload(*w),
+            Action::DeleteWorkload(key) => self.delete_workload(&key),
+            Action::Scale { key, replicas } => self.scale_workload(&key, replicas),
+            Action::Rollout { key, patch } => self.rollout_workload(&key, &patch),
             Action::AddPod(p) => self.create_pod(*p),
             Action::DeletePod { namespace, name } => match self.cluster.pod_id(&namespace, &name) {
                 Some(id) => self.end_pod(id, PodPhase::Deleted, "pod_deleted", ""),
@@ -608,6 +710,7 @@ impl<'s> Simulation<'s> {
         };
         self.metrics.pod_created();
         self.log("pod_created", &format!(",\"pod\":{},\"priority\":{priority}", json_str(&key)))?;
+        self.pod_changed(id);
         match node_name {
             // A pod naming its node bypasses the scheduler; the kubelet admits it if it fits.
             Some(n) => match self.cluster.node_id(&n) {
@@ -864,6 +967,7 @@ impl<'s> Simulation<'s> {
         }
         self.metrics.node_after(&self.cluster, node);
         self.metrics.pod_bound(&self.cluster, id);
+        self.pod_changed(id);
         let latency = self.kubelet.startup_latency(&self.cluster.pod(id).pod);
         let epoch = self.cluster.pod(id).epoch;
         self.push(now + latency, Event::PodStarted { pod: id, epoch });
@@ -888,6 +992,7 @@ impl<'s> Simulation<'s> {
         self.metrics.pod_ended(phase);
         let key = json_str(&self.cluster.pod(id).pod.key());
         self.log(kind, &format!(",\"pod\":{key}{extra}"))?;
+        self.pod_changed(id);
         if was_assigned {
             // AssignedPodDelete: resources were freed, so unschedulable pods may fit now.
             if self.scheduler.queue.move_all_to_active_or_backoff(now) > 0 {
@@ -902,6 +1007,12 @@ impl<'s> Simulation<'s> {
         let now = self.queue.now();
         let name = self.cluster.node(id).node.name.clone();
         self.log("node_failed", &format!(",\"node\":{}", json_str(&name)))?;
+        if let Some(m) = &mut self.workload_metrics
+            && now > SimTime::ZERO
+        {
+            m.disruption(now, format!("node_failure:{name}"));
+            self.workloads_changed = true;
+        }
         let victims: Vec<PodId> = self.cluster.node(id).pods.clone();
         for p in victims {
             self.end_pod(p, PodPhase::Failed, "pod_failed", ",\"reason\":\"NodeFailure\"")?;
@@ -914,6 +1025,7 @@ impl<'s> Simulation<'s> {
             n.node.taints.push(Taint { key: TAINT_UNREACHABLE.into(), value: String::new(), effect, time_added: None });
         }
         self.metrics.node_after(&self.cluster, id);
+        self.nodes_changed();
         Ok(())
     }
 
@@ -926,6 +1038,7 @@ impl<'s> Simulation<'s> {
         self.metrics.node_after(&self.cluster, id);
         let name = self.cluster.node(id).node.name.clone();
         self.log("node_recovered", &format!(",\"node\":{}", json_str(&name)))?;
+        self.nodes_changed();
         // NodeUpdate (Ready / taints changed): unschedulable pods may fit now.
         if self.scheduler.queue.move_all_to_active_or_backoff(now) > 0 {
             self.arm_flushes();
@@ -943,7 +1056,13 @@ impl<'s> Simulation<'s> {
         self.metrics.finish(&self.cluster, end_time);
         let trace_digest = std::mem::take(&mut self.events_log).finish()?;
         std::mem::take(&mut self.timeseries).finish()?;
-        let summary = summary::build(self.scenario, &self.cluster, &self.metrics, end_time, trace_digest);
+        let mut summary = summary::build(self.scenario, &self.cluster, &self.metrics, end_time, trace_digest);
+        if let Some(m) = self.workload_metrics.take() {
+            let w = m.finish(&self.workloads, &self.cluster, end_time)?;
+            if self.workloads.next_uid() > 0 {
+                summary.workloads = Some(w);
+            }
+        }
         let wall = started.elapsed().as_secs_f64();
         let stats = RunStats {
             wall_clock_ms: wall * 1000.0,
@@ -957,7 +1076,7 @@ impl<'s> Simulation<'s> {
             // The run is complete: nothing is left to resume.
             checkpoint::remove(dir)?;
         }
-        Ok(RunResult { summary, cluster: self.cluster, stats })
+        Ok(RunResult { summary, cluster: self.cluster, workloads: self.workloads, stats })
     }
 }
 

@@ -336,6 +336,9 @@ pub struct Summary {
     pub ignored_manifest_fields: Vec<String>,
     /// SHA-256 of `events.jsonl`.
     pub trace_digest: String,
+    /// Workload availability, convergence and Job completions (absent without workloads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workloads: Option<crate::run::workload_metrics::WorkloadsSummary>,
 }
 
 /// Builds the summary at the end of a run.
@@ -379,6 +382,7 @@ pub fn build(sc: &Scenario, cluster: &ClusterState, m: &Metrics, end: SimTime, t
         },
         ignored_manifest_fields: sc.ignored_fields.iter().cloned().collect(),
         trace_digest: format!("sha256:{trace_digest}"),
+        workloads: None,
     }
 }
 

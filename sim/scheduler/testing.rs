@@ -37,6 +37,7 @@ pub fn make_pod(name: &str, requests: &[(&str, i64)]) -> Pod {
         name: name.into(),
         namespace: "default".into(),
         labels: BTreeMap::new(),
+        annotations: BTreeMap::new(),
         owner: None,
         priority: 0,
         priority_class_name: None,

@@ -1,0 +1,259 @@
+//! The run loop's side of the controllers: the `ControllerSync` work queue, applying the actions
+//! controllers return, notifying owners of pod changes, graceful pod deletion, and the workload
+//! timeline actions (apply, delete, scale, rollout).
+//!
+//! This is the only code that mutates the [`WorkloadStore`]; controllers themselves are pure
+//! (see [`crate::controllers`]).
+
+use super::{Event, RunError, Simulation, json_str};
+use crate::cluster::{PodId, PodPhase};
+use crate::controllers::{Action, Kind, ObjectKey, SyncContext, Workload, pod_event_delay};
+use crate::engine::time::{SimDuration, SimTime};
+use crate::input::scenario::RolloutPatch;
+
+impl<'s> Simulation<'s> {
+    /// Stores the scenario's initial workload objects and queues their first sync.
+    pub(super) fn start_workloads(&mut self) -> Result<(), RunError> {
+        for w in &self.scenario.workloads {
+            self.create_workload(w.clone())?;
+        }
+        Ok(())
+    }
+
+    /// Queues a sync of object `uid` at `at`.
+    pub(super) fn enqueue_sync(&mut self, uid: u64, at: SimTime) {
+        if self.ctrl_queue.enqueue(uid, at) {
+            self.push(at, Event::ControllerSync { uid });
+        }
+    }
+
+    fn create_workload(&mut self, w: Workload) -> Result<(), RunError> {
+        let key = w.key();
+        let owner = w.meta().owner.clone();
+        let now = self.queue.now();
+        match self.workloads.insert(w, now) {
+            Ok(uid) => {
+                self.log("workload_created", &format!(",\"object\":{},\"uid\":{uid}", json_str(&key.to_string())))?;
+                self.enqueue_sync(uid, now);
+                if let Some(o) = owner {
+                    self.enqueue_sync(o.uid, now);
+                }
+                self.workloads_changed = true;
+                Ok(())
+            }
+            Err(_) => self.log(
+                "action_skipped",
+                &format!(",\"action\":\"create\",\"object\":{},\"reason\":\"exists\"", json_str(&key.to_string())),
+            ),
+        }
+    }
+
+    /// Handles `Event::ControllerSync`.
+    pub(super) fn on_controller_sync(&mut self, uid: u64) -> Result<(), RunError> {
+        let now = self.queue.now();
+        if !self.ctrl_queue.take(uid, now) {
+            return Ok(());
+        }
+        let Some(w) = self.workloads.by_uid(uid) else { return Ok(()) };
+        let actions = {
+            let ctx = SyncContext { now, cluster: &self.cluster, store: &self.workloads };
+            w.sync(&ctx)
+        };
+        self.apply_actions(uid, actions)
+    }
+
+    fn apply_actions(&mut self, uid: u64, actions: Vec<Action>) -> Result<(), RunError> {
+        let now = self.queue.now();
+        let Some(w) = self.workloads.by_uid(uid) else { return Ok(()) };
+        let me = json_str(&w.key().to_string());
+        for a in actions {
+            match a {
+                Action::CreatePod { mut pod, generate_name } => {
+                    if generate_name {
+                        let prefix = std::mem::take(&mut pod.name);
+                        loop {
+                            let name = format!("{prefix}{}", self.workloads.draw_name(uid));
+                            if self.cluster.pod_id(&pod.namespace, &name).is_none() {
+                                pod.name = name;
+                                break;
+                            }
+                        }
+                    }
+                    self.create_pod(*pod)?;
+                }
+                Action::DeletePod { pod, reason } => self.delete_pod_gracefully(pod, reason)?,
+                Action::Create(w) => self.create_workload(*w)?,
+                Action::Update(w) => {
+                    let owner = w.meta().owner.clone();
+                    let target = w.meta().uid;
+                    if self.workloads.update(*w) {
+                        self.workloads_changed = true;
+                        if let Some(o) = owner {
+                            self.enqueue_sync(o.uid, now);
+                        }
+                        if target != uid {
+                            self.enqueue_sync(target, now);
+                        }
+                    }
+                }
+                Action::Delete(key) => self.delete_workload(&key)?,
+                Action::Record { reason, message } => self.log(
+                    "controller_event",
+                    &format!(",\"object\":{me},\"reason\":\"{reason}\",\"message\":{}", json_str(&message)),
+                )?,
+                Action::RequeueAfter(d) => self.enqueue_sync(uid, now + d),
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes an object and, cascading (background propagation), what it owns.
+    pub(super) fn delete_workload(&mut self, key: &ObjectKey) -> Result<(), RunError> {
+        let Some((w, pods, objects)) = self.workloads.remove(key) else {
+            return self.log(
+                "action_skipped",
+                &format!(",\"action\":\"delete\",\"object\":{},\"reason\":\"not found\"", json_str(&key.to_string())),
+            );
+        };
+        self.ctrl_queue.forget(w.meta().uid);
+        self.workloads_changed = true;
+        self.log("workload_deleted", &format!(",\"object\":{}", json_str(&key.to_string())))?;
+        if let Some(o) = &w.meta().owner {
+            self.enqueue_sync(o.uid, self.queue.now());
+        }
+        for o in objects {
+            self.delete_workload(&o)?;
+        }
+        for p in pods {
+            if !self.cluster.pod(p).phase.is_terminal() {
+                self.delete_pod_gracefully(p, "GarbageCollected")?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes a pod as the API server does: an unbound pod goes at once; a bound one is marked
+    /// terminating (no longer Ready, still holding its resources) and goes after its
+    /// `terminationGracePeriodSeconds`.
+    pub(super) fn delete_pod_gracefully(&mut self, id: PodId, reason: &str) -> Result<(), RunError> {
+        let p = self.cluster.pod(id);
+        if p.phase.is_terminal() || p.terminating {
+            return Ok(());
+        }
+        let extra = format!(",\"reason\":{}", json_str(reason));
+        if !p.is_assigned() {
+            return self.end_pod(id, PodPhase::Deleted, "pod_deleted", &extra);
+        }
+        let grace = SimDuration::from_secs(p.pod.termination_grace_period_seconds.max(0) as u64);
+        self.cluster.mark_deleting(id);
+        let epoch = self.cluster.pod(id).epoch;
+        let now = self.queue.now();
+        self.push(now + grace, Event::PodDeleted { pod: id, epoch });
+        let key = json_str(&self.cluster.pod(id).pod.key());
+        self.log("pod_terminating", &format!(",\"pod\":{key}{extra}"))?;
+        self.pod_changed(id);
+        Ok(())
+    }
+
+    /// Handles `Event::PodDeleted`: the grace period of a deleted pod is over.
+    /// The epoch is not compared: a terminating pod may still start meanwhile (which bumps it).
+    pub(super) fn on_pod_deleted(&mut self, id: PodId, _epoch: u32) -> Result<(), RunError> {
+        let p = self.cluster.pod(id);
+        if !p.terminating || p.phase.is_terminal() {
+            return Ok(());
+        }
+        self.end_pod(id, PodPhase::Deleted, "pod_deleted", "")
+    }
+
+    /// Handles `Event::PodReady`.
+    pub(super) fn on_pod_ready(&mut self, id: PodId, epoch: u32) -> Result<(), RunError> {
+        let p = self.cluster.pod(id);
+        if p.epoch != epoch || p.phase != PodPhase::Running || p.terminating {
+            return Ok(());
+        }
+        self.cluster.mark_ready(id, self.queue.now());
+        let key = json_str(&self.cluster.pod(id).pod.key());
+        self.log("pod_ready", &format!(",\"pod\":{key}"))?;
+        self.pod_changed(id);
+        Ok(())
+    }
+
+    /// A pod changed (created, bound, running, ready, finished, deleting): its owner is queued
+    /// after the kind's informer delay, and the ownership index follows.
+    pub(super) fn pod_changed(&mut self, id: PodId) {
+        let p = self.cluster.pod(id);
+        let Some(uid) = p.pod.owner.as_ref().map(|o| o.uid).filter(|u| *u != 0) else { return };
+        let Some(kind) = self.workloads.by_uid(uid).map(|w| w.kind()) else { return };
+        self.workloads_changed = true;
+        if p.phase.is_terminal() && kind != Kind::Job {
+            self.workloads.forget_pod(uid, id);
+        } else {
+            self.workloads.add_owned_pod(uid, id);
+        }
+        let at = self.queue.now() + pod_event_delay(kind);
+        self.enqueue_sync(uid, at);
+    }
+
+    /// A node changed (added, Ready or not, taints): DaemonSets are queued.
+    pub(super) fn nodes_changed(&mut self) {
+        let now = self.queue.now();
+        let uids: Vec<u64> =
+            self.workloads.objects().filter(|w| w.kind() == Kind::DaemonSet).map(|w| w.meta().uid).collect();
+        for uid in uids {
+            self.enqueue_sync(uid, now);
+        }
+    }
+
+    /// Applies a manifest object from the timeline: creates it, or updates its spec.
+    pub(super) fn apply_workload(&mut self, w: Workload) -> Result<(), RunError> {
+        let key = w.key();
+        match self.workloads.get(&key).cloned() {
+            None => self.create_workload(w),
+            Some(mut cur) => {
+                cur.apply_spec(&w);
+                self.update_from_timeline(cur, "apply")
+            }
+        }
+    }
+
+    fn update_from_timeline(&mut self, w: Workload, action: &str) -> Result<(), RunError> {
+        let uid = w.meta().uid;
+        let key = w.key();
+        self.workloads.update(w);
+        self.workloads_changed = true;
+        self.log("workload_updated", &format!(",\"object\":{},\"action\":\"{action}\"", json_str(&key.to_string())))?;
+        self.enqueue_sync(uid, self.queue.now());
+        Ok(())
+    }
+
+    /// `scale` from the timeline.
+    pub(super) fn scale_workload(&mut self, key: &ObjectKey, replicas: i32) -> Result<(), RunError> {
+        let mut w = self.workloads.get(key).cloned();
+        match w.as_mut().map(|w| w.set_replicas(replicas)) {
+            Some(true) => self.update_from_timeline(w.expect("checked"), "scale"),
+            _ => self.log(
+                "action_skipped",
+                &format!(
+                    ",\"action\":\"scale\",\"object\":{},\"reason\":\"not found or not scalable\"",
+                    json_str(&key.to_string())
+                ),
+            ),
+        }
+    }
+
+    /// `rollout` from the timeline: changes the pod template (an image, or a restart annotation
+    /// as `kubectl rollout restart` does).
+    pub(super) fn rollout_workload(&mut self, key: &ObjectKey, patch: &RolloutPatch) -> Result<(), RunError> {
+        let now = self.queue.now();
+        let Some(mut w) = self.workloads.get(key).cloned() else {
+            return self.log(
+                "action_skipped",
+                &format!(",\"action\":\"rollout\",\"object\":{},\"reason\":\"not found\"", json_str(&key.to_string())),
+            );
+        };
+        if let Some(t) = w.template_mut() {
+            patch.apply(t, now);
+        }
+        self.update_from_timeline(w, "rollout")
+    }
+}
