@@ -1,4 +1,5 @@
-//! The command line: `kubesim run`, `kubesim validate` and `kubesim schedulers`.
+//! The command line: `kubesim run`, `validate`, `explain`, `compare`, `merge`, `report` and
+//! `schedulers`.
 //!
 //! Exit status: 0 on success, 2 for any problem with the inputs (with a message naming file,
 //! line, column and field), 1 for anything else (an output folder that cannot be written).
@@ -29,7 +30,7 @@ struct Cli {
 enum Command {
     /// Run one simulation and write its output folder.
     #[command(
-        after_help = "Examples:\n  kubesim run scenarios/quickstart.yaml\n  kubesim run scenarios/quickstart.yaml --seed 7 --out out/q7\n  kubesim run scenarios/quickstart.yaml --set cluster.nodePools[0].count=20 --set scheduler.name=most-allocated\n\nOutputs (in --out, default out/<scenario>): summary.json, pods.csv, nodes.csv, timeseries.csv, events.jsonl, run.json"
+        after_help = "Examples:\n  kubesim run scenarios/quickstart.yaml\n  kubesim run scenarios/quickstart.yaml --seed 7 --out out/q7\n  kubesim run scenarios/quickstart.yaml --set cluster.nodePools[0].count=20 --set scheduler.name=most-allocated\n\nOutputs (in --out, default out/<scenario>): summary.json, pods.csv, nodes.csv, timeseries.csv, events.jsonl, run.json, charts/*.svg, report.html"
     )]
     Run {
         /// The scenario file.
@@ -51,12 +52,21 @@ enum Command {
         quiet: bool,
         #[command(flatten)]
         flags: crate::run::control::RunFlags,
+        /// Also write the charts as PNG (charts/*.png).
+        #[arg(long)]
+        png: bool,
     },
     /// Continue a run from its checkpoint (written by `run --checkpoint-every`).
     #[command(
         after_help = "Example:\n  kubesim run big.yaml --out out/big --checkpoint-every 1h\n  kubesim resume out/big/checkpoint.bin"
     )]
     Resume(crate::run::control::ResumeArgs),
+    /// Run the cross product of scenarios, --set values, schedulers and seeds, and compare them.
+    Compare(crate::compare::cli::CompareArgs),
+    /// Join the folders of `compare --shard` slices into the files of a single comparison.
+    Merge(crate::compare::cli::MergeArgs),
+    /// Rebuild the charts and report.html of a `run` or `compare` output folder.
+    Report(crate::compare::cli::ReportArgs),
     /// Check a scenario and everything it references, without running it.
     #[command(
         after_help = "Examples:\n  kubesim validate scenarios/quickstart.yaml\n  kubesim validate my.yaml --set duration=2h"
@@ -105,7 +115,10 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Resume(args) => crate::run::control::resume_command(&args),
-        Command::Run { scenario: path, seed, out, mut set, check_invariants, quiet, flags } => {
+        Command::Compare(a) => crate::compare::cli::compare_main(a),
+        Command::Merge(a) => crate::compare::cli::merge_main(a),
+        Command::Report(a) => crate::compare::cli::report_main(a),
+        Command::Run { scenario: path, seed, out, mut set, check_invariants, quiet, flags, png } => {
             if let Some(s) = seed {
                 set.push(format!("seed={s}"));
             }
@@ -124,6 +137,11 @@ pub fn main() -> i32 {
             }
             match run(&sc, &opts) {
                 Ok(r) => {
+                    let ropts = crate::report::ReportOptions { png, scenario_file: Some(path.clone()) };
+                    if let Err(e) = crate::report::write_run_report(&out_dir, &ropts) {
+                        eprintln!("error: cannot write the report: {e}");
+                        return EXIT_FAILURE;
+                    }
                     if !quiet {
                         if !sc.ignored_fields.is_empty() {
                             eprintln!("note: these manifest fields are not modelled and were ignored:");

@@ -22,13 +22,16 @@
 
 pub mod cli;
 pub mod cluster;
+pub mod compare;
 pub mod controllers;
+pub mod convergence;
 pub mod engine;
 pub mod explain;
 pub mod input;
 pub mod kubelet;
 pub mod limits;
 pub mod model;
+pub mod report;
 pub mod run;
 pub mod scheduler;
 pub mod trace;

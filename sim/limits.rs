@@ -75,6 +75,8 @@ pub const MAX_SAMPLES: u64 = 100_000_000;
 pub const MAX_EVENTS: u64 = 10_000_000_000;
 /// Most rows one trace file may hold.
 pub const MAX_TRACE_ROWS: u64 = 100_000_000;
+/// Most runs one `kubesim compare` plan may hold (scenarios × set values × schedulers × seeds).
+pub const MAX_COMPARE_RUNS: u64 = 1_000_000;
 
 /// [`MAX_INPUT_BYTES`].
 pub const INPUT_BYTES: Limit =

@@ -115,7 +115,9 @@ fn a_statefulset_pod_lost_with_its_node_comes_back_under_the_same_name() {
         kubesim::run::run(&sc, &RunOptions { out_dir: None, check_invariants: true, ..Default::default() }).unwrap();
     let db1: Vec<_> = r.cluster.pods().iter().filter(|p| p.pod.name == "db-1").collect();
     assert!(db1.len() >= 2, "db-1 was recreated");
-    assert_eq!(db1[0].phase, kubesim::cluster::PodPhase::Failed, "the first db-1 died with its node");
+    assert_eq!(db1[0].phase, kubesim::cluster::PodPhase::Deleted, "the first db-1 was evicted from its lost node");
+    assert_eq!(db1[0].evictions, 1);
+    assert!(db1[1].created.0 >= 720_000_000, "recreated only once the node confirmed the deletion at 12 min");
     let live: Vec<String> =
         r.cluster.pods().iter().filter(|p| !p.phase.is_terminal()).map(|p| p.pod.name.clone()).collect();
     let mut sorted = live.clone();

@@ -136,6 +136,8 @@ fn a_resumed_run_writes_the_same_outputs_as_an_uninterrupted_one() {
         ("scenarios/rolling-update.yaml", EventsMode::Full),
         ("scenarios/statefulset-node-loss.yaml", EventsMode::Full),
         ("scenarios/cronjob-batch.yaml", EventsMode::Summary),
+        ("scenarios/network-partition.yaml", EventsMode::Full),
+        ("scenarios/zone-outage-pdb.yaml", EventsMode::Full),
     ];
     for (file, events) in cases {
         let file = Path::new(file);

@@ -144,6 +144,7 @@ pub struct ClusterState {
     image_nodes: BTreeMap<String, u32>,
     nodes_with_affinity_pods: BTreeSet<NodeId>,
     nodes_with_required_anti_affinity_pods: BTreeSet<NodeId>,
+    pdbs: Vec<(crate::controllers::disruption::Pdb, crate::controllers::disruption::PdbStatus)>,
 }
 
 /// An image name as ImageLocality compares it: `:latest` is appended when the name has no tag
@@ -441,6 +442,43 @@ impl ClusterState {
         p.phase = PodPhase::Running;
         p.started = Some(now);
         p.epoch += 1;
+    }
+
+    /// Invalidates a pod's pending timers (container crash, node loss); returns the new epoch.
+    pub fn bump_epoch(&mut self, id: PodId) -> u32 {
+        let p = &mut self.pods[id.0 as usize];
+        p.epoch += 1;
+        p.epoch
+    }
+
+    /// Clears a pod's Ready condition (container crashed, node lost).
+    pub fn set_not_ready(&mut self, id: PodId) {
+        self.pods[id.0 as usize].ready_since = None;
+    }
+
+    /// Counts one container restart.
+    pub fn note_restart(&mut self, id: PodId) {
+        self.pods[id.0 as usize].restarts += 1;
+    }
+
+    /// Counts one eviction.
+    pub fn note_evicted(&mut self, id: PodId) {
+        self.pods[id.0 as usize].evictions += 1;
+    }
+
+    /// Adds a PodDisruptionBudget (status computed later).
+    pub fn add_pdb(&mut self, pdb: crate::controllers::disruption::Pdb) {
+        self.pdbs.push((pdb, Default::default()));
+    }
+
+    /// PodDisruptionBudgets with their last computed status, in creation order.
+    pub fn pdbs(&self) -> &[(crate::controllers::disruption::Pdb, crate::controllers::disruption::PdbStatus)] {
+        &self.pdbs
+    }
+
+    /// Stores the status of budget `i`.
+    pub fn set_pdb_status(&mut self, i: usize, status: crate::controllers::disruption::PdbStatus) {
+        self.pdbs[i].1 = status;
     }
 
     /// Marks a running pod Ready (its readiness delay is over); the epoch is unchanged so that the

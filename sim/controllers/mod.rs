@@ -28,10 +28,14 @@
 //! never cut short); orphan pods matching a selector are not adopted; timestamps compared by the
 //! ReplicaSet ranking are truncated to whole seconds, as the API serialises them.
 
+pub mod cluster_autoscaler;
 pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;
+pub mod disruption;
+pub mod hpa;
 pub mod job;
+pub mod node_lifecycle;
 pub mod replicaset;
 pub mod statefulset;
 

@@ -25,6 +25,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const ANNOTATION_RUN_DURATION: &str = "kubesim.io/run-duration";
 /// Annotation giving a pod's start-up latency in the simulation (a Go duration).
 pub const ANNOTATION_STARTUP_LATENCY: &str = "kubesim.io/startup-latency";
+/// Pod annotation: probability in `[0, 1]` that a container run crashes (kubelet model).
+pub const ANNOTATION_FAILURE_PROBABILITY: &str = "kubesim.io/failure-probability";
 /// Annotation giving a pod's readiness delay (Running to Ready) in the simulation (a Go duration).
 pub const ANNOTATION_READINESS_DELAY: &str = "kubesim.io/readiness-delay";
 /// Seconds of the tolerations DefaultTolerationSeconds adds.
@@ -319,6 +321,8 @@ pub struct ManifestSet {
     pub generated_names: u64,
     /// `Kind: field.path` of every field present but not modelled.
     pub ignored: BTreeSet<String>,
+    /// PodDisruptionBudgets, in file order.
+    pub pdbs: Vec<crate::controllers::disruption::Pdb>,
     /// Workload objects (Deployment, ReplicaSet, Job, CronJob, DaemonSet, StatefulSet), parsed
     /// and converted later by [`crate::input::workloads::convert`].
     pub workloads: Vec<crate::input::workloads::PendingWorkload>,
@@ -336,6 +340,7 @@ pub const SUPPORTED_KINDS: &[&str] = &[
     "CronJob",
     "DaemonSet",
     "StatefulSet",
+    "PodDisruptionBudget",
 ];
 
 /// A Namespace manifest.
@@ -419,6 +424,15 @@ impl ManifestSet {
                     let mut labels = p.value.metadata.labels.clone();
                     labels.insert("kubernetes.io/metadata.name".into(), name.clone());
                     self.namespaces.insert(name, labels);
+                }
+                "PodDisruptionBudget" => {
+                    let mut p = parse_document::<crate::controllers::disruption::PdbManifest>(&doc, file)?;
+                    self.generate_name(&mut p.value.metadata);
+                    self.note_ignored("PodDisruptionBudget", &p.ignored);
+                    let pdb = crate::controllers::disruption::pdb_from_manifest(&p.value).map_err(|m| {
+                        InputError::at(file, kind_line, kind_col, "", format!("PodDisruptionBudget: {m}"))
+                    })?;
+                    self.pdbs.push(pdb);
                 }
                 k if crate::input::workloads::WORKLOAD_KINDS.contains(&k) => {
                     crate::input::workloads::add_document(self, &doc, file)?;
@@ -566,9 +580,21 @@ fn run_model_from_annotations(ann: &BTreeMap<String, String>) -> Result<RunModel
                 .map_err(|e| format!("annotation {key}: {e}")),
         }
     };
+    let failure_probability = match ann.get(ANNOTATION_FAILURE_PROBABILITY) {
+        None => None,
+        Some(v) => match v.trim().parse::<f64>() {
+            Ok(p) if (0.0..=1.0).contains(&p) => Some(p),
+            _ => {
+                return Err(format!(
+                    "annotation {ANNOTATION_FAILURE_PROBABILITY}: expected a number in [0, 1], got {v:?}"
+                ));
+            }
+        },
+    };
     Ok(RunModel {
         startup_latency: get(ANNOTATION_STARTUP_LATENCY)?,
         run_duration: get(ANNOTATION_RUN_DURATION)?,
+        failure_probability,
         readiness_delay: get(ANNOTATION_READINESS_DELAY)?,
     })
 }

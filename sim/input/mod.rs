@@ -2,6 +2,7 @@
 //! durations, and the error type that names file, line, column and field.
 
 pub mod error;
+pub mod faults;
 pub mod go_duration;
 pub mod loaders;
 pub mod manifest;

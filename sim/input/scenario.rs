@@ -176,6 +176,30 @@ pub struct TimelineEntry {
     /// Bring a failed node back.
     #[serde(default)]
     pub recover_node: Option<Spanned<String>>,
+    /// Crash a pod's containers: `namespace/name` or `name`.
+    #[serde(default)]
+    pub crash_pod: Option<Spanned<String>>,
+    /// Mark a node unschedulable.
+    #[serde(default)]
+    pub cordon: Option<Spanned<String>>,
+    /// Mark a node schedulable again.
+    #[serde(default)]
+    pub uncordon: Option<Spanned<String>>,
+    /// Cordon a node and evict its pods (PDB-aware, retried every 5 s, as `kubectl drain`).
+    #[serde(default)]
+    pub drain: Option<Spanned<String>>,
+    /// Fail every node of a zone.
+    #[serde(default)]
+    pub fail_zone: Option<Spanned<String>>,
+    /// Recover every node of a zone.
+    #[serde(default)]
+    pub recover_zone: Option<Spanned<String>>,
+    /// Cut nodes off from the control plane: `{nodes: [...]}` or `{zone: z}`.
+    #[serde(default)]
+    pub partition: Option<crate::input::faults::NodeSetSpec>,
+    /// Reconnect partitioned nodes: `{nodes: [...]}` or `{zone: z}`.
+    #[serde(default)]
+    pub heal: Option<crate::input::faults::NodeSetSpec>,
     /// Delete a workload object (cascading to what it owns).
     #[serde(default)]
     pub delete: Option<ObjectRefSpec>,
@@ -269,6 +293,10 @@ pub struct KubeletSpec {
     /// Default start-up latency (bind to Running) for pods that set none.
     #[serde(default = "default_startup")]
     pub startup_latency: DurationDist,
+    /// Probability that a container run crashes, for pods without the
+    /// `kubesim.io/failure-probability` annotation (default 0).
+    #[serde(default)]
+    pub failure_probability: f64,
     /// Default readiness delay (Running to Ready) for pods that set none (absent: Ready at once).
     #[serde(default)]
     pub readiness_delay: Option<DurationDist>,
@@ -280,7 +308,7 @@ fn default_startup() -> DurationDist {
 
 impl Default for KubeletSpec {
     fn default() -> Self {
-        KubeletSpec { startup_latency: default_startup(), readiness_delay: None }
+        KubeletSpec { startup_latency: default_startup(), failure_probability: 0.0, readiness_delay: None }
     }
 }
 
@@ -324,6 +352,12 @@ pub struct FaultsSpec {
     /// Random node crashes and recoveries.
     #[serde(default)]
     pub node_failures: Option<NodeFailureSpec>,
+    /// Random pod crashes.
+    #[serde(default)]
+    pub pod_crashes: Option<crate::input::faults::PodCrashSpec>,
+    /// Node events from a trace.
+    #[serde(default)]
+    pub node_timeline: Option<crate::input::faults::NodeTimelineSpec>,
 }
 
 /// The scenario file as written.
@@ -401,6 +435,8 @@ pub enum Action {
     FailNode(String),
     /// Recover a node.
     RecoverNode(String),
+    /// A fault action (pod crash, cordon, drain, zone outage, partition).
+    Fault(crate::input::faults::FaultAction),
     /// Create or update a workload object.
     ApplyWorkload(Box<crate::controllers::Workload>),
     /// Delete a workload object, cascading.
@@ -433,6 +469,7 @@ impl Action {
             Action::DeleteWorkload(_) => "delete",
             Action::Scale { .. } => "scale",
             Action::Rollout { .. } => "rollout",
+            Action::Fault(f) => f.name(),
         }
     }
 }
@@ -487,6 +524,12 @@ pub struct Scenario {
     pub sample_period: SimDuration,
     /// Random node failures.
     pub node_failures: Option<NodeFailureModel>,
+    /// Random pod crashes: time between two crashes.
+    pub pod_crash_interval: Option<DurationDist>,
+    /// Default probability that a container run crashes.
+    pub kubelet_failure_probability: f64,
+    /// PodDisruptionBudgets applied at time zero.
+    pub pdbs: Vec<crate::controllers::disruption::Pdb>,
     /// `Kind: field` of every manifest field present but not modelled.
     pub ignored_fields: BTreeSet<String>,
     /// The scenario text as run (after `--set`).
@@ -618,6 +661,15 @@ fn pool_nodes(pool: &NodePoolSpec, file: &str, idx: usize) -> Result<Vec<Node>, 
         });
     }
     Ok(out)
+}
+
+fn check_probability(p: f64, shown: &str) -> Result<f64, InputError> {
+    if (0.0..=1.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(InputError::file(shown, format!("expected a probability in [0, 1], got {p}"))
+            .with_field("kubelet.failureProbability"))
+    }
 }
 
 fn object_key(
@@ -809,6 +861,14 @@ fn compile(
             e.delete_pod.is_some(),
             e.fail_node.is_some(),
             e.recover_node.is_some(),
+            e.crash_pod.is_some(),
+            e.cordon.is_some(),
+            e.uncordon.is_some(),
+            e.drain.is_some(),
+            e.fail_zone.is_some(),
+            e.recover_zone.is_some(),
+            e.partition.is_some(),
+            e.heal.is_some(),
             e.delete.is_some(),
             e.scale.is_some(),
             e.rollout.is_some(),
@@ -821,7 +881,8 @@ fn compile(
                 shown,
                 &e.at,
                 &field,
-                "each timeline entry needs exactly one action: addPod, apply, deletePod, failNode, recoverNode, delete, scale or rollout",
+                "each timeline entry needs exactly one action: addPod, apply, deletePod, failNode, recoverNode, \
+                 delete, scale, rollout, crashPod, cordon, uncordon, drain, failZone, recoverZone, partition or heal",
             ));
         }
         let node_ref = |s: &Spanned<String>, what: &str| -> Result<String, InputError> {
@@ -883,7 +944,39 @@ fn compile(
             let key = object_key(shown, &r.kind, &r.name, &r.namespace, &format!("{field}.rollout"))?;
             let patch = RolloutPatch { image: r.image.clone(), container: r.container.clone() };
             timeline.push((at, Action::Rollout { key, patch }));
+        } else {
+            use crate::input::faults::{FaultAction as F, resolve_node_set, zone_nodes};
+            let zone = |z: &Spanned<String>, what: &str| {
+                zone_nodes(&z.value, &nodes).map_err(|m| err_at(shown, z, &format!("{field}.{what}"), m))
+            };
+            let set = |s: &crate::input::faults::NodeSetSpec, what: &str| {
+                resolve_node_set(s, &nodes).map_err(|m| err_at(shown, &e.at, &format!("{field}.{what}"), m))
+            };
+            let action = if let Some(p) = &e.crash_pod {
+                let (namespace, name) = split_pod_ref(&p.value);
+                F::CrashPod { namespace, name }
+            } else if let Some(n) = &e.cordon {
+                F::Cordon(node_ref(n, "cordon")?)
+            } else if let Some(n) = &e.uncordon {
+                F::Uncordon(node_ref(n, "uncordon")?)
+            } else if let Some(n) = &e.drain {
+                F::Drain(node_ref(n, "drain")?)
+            } else if let Some(z) = &e.fail_zone {
+                F::FailZone(z.value.clone(), zone(z, "failZone")?)
+            } else if let Some(z) = &e.recover_zone {
+                F::RecoverZone(z.value.clone(), zone(z, "recoverZone")?)
+            } else if let Some(s) = &e.partition {
+                F::Partition(set(s, "partition")?)
+            } else if let Some(s) = &e.heal {
+                F::Heal(set(s, "heal")?)
+            } else {
+                unreachable!("exactly one action is set")
+            };
+            timeline.push((at, Action::Fault(action)));
         }
+    }
+    if let Some(nt) = &f.faults.node_timeline {
+        timeline.extend(crate::input::faults::node_timeline_actions(nt, &nodes, base_dir, shown, end)?);
     }
     timeline.sort_by_key(|(t, _)| *t);
     let node_failures = match &f.faults.node_failures {
@@ -964,6 +1057,9 @@ fn compile(
         kubelet_readiness_delay: f.kubelet.readiness_delay.clone(),
         sample_period,
         node_failures,
+        pod_crash_interval: f.faults.pod_crashes.as_ref().map(|p| p.interval.clone()),
+        kubelet_failure_probability: check_probability(f.kubelet.failure_probability, shown)?,
+        pdbs: set.pdbs.clone(),
         ignored_fields,
         text: text.to_string(),
     };

@@ -85,6 +85,9 @@ pub struct RunModel {
     pub startup_latency: Option<DurationDist>,
     /// Time from Running to completion. `None`: the pod runs until deleted (a service).
     pub run_duration: Option<DurationDist>,
+    /// Probability that a container run crashes (`kubesim.io/failure-probability`; `None`: the
+    /// scenario's `kubelet.failureProbability`).
+    pub failure_probability: Option<f64>,
     /// Time from Running to Ready (annotation `kubesim.io/readiness-delay`). `None`: the kubelet
     /// default (`kubelet.readinessDelay`).
     pub readiness_delay: Option<DurationDist>,

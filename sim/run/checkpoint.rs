@@ -217,6 +217,8 @@ mod tests {
             "scenarios/rolling-update.yaml",
             "scenarios/statefulset-node-loss.yaml",
             "scenarios/cronjob-batch.yaml",
+            "scenarios/network-partition.yaml",
+            "scenarios/zone-outage-pdb.yaml",
         ];
         for file in files {
             let sc = crate::input::scenario::load(Path::new(file), &[]).unwrap();

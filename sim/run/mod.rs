@@ -9,6 +9,7 @@
 pub mod checkpoint;
 pub mod control;
 pub mod events;
+pub mod faults;
 pub mod output;
 pub mod schedulers;
 pub mod summary;
@@ -22,9 +23,7 @@ use crate::engine::rng::{SimRng, stream};
 use crate::engine::time::SimTime;
 use crate::input::scenario::{Action, Scenario};
 use crate::kubelet::Kubelet;
-use crate::model::node::TAINT_UNREACHABLE;
 use crate::model::pod::Pod;
-use crate::model::taint::{Taint, TaintEffect};
 use crate::scheduler::framework::Code;
 use crate::scheduler::queue::UNSCHEDULABLE_FLUSH_PERIOD;
 use crate::scheduler::{CycleOutcome, Scheduler};
@@ -84,6 +83,8 @@ pub enum Event {
     },
     /// A `timeseries.csv` sample.
     Sample,
+    /// Faults, the node lifecycle controller, the kubelet's restarts, drain.
+    Fault(faults::FaultEvent),
     /// A workload controller syncs object `uid` (see [`crate::controllers`]).
     ControllerSync {
         /// The object's uid.
@@ -108,7 +109,10 @@ pub enum Event {
 impl Event {
     /// True for events that are "work" (not periodic bookkeeping), used by `stopWhenIdle`.
     fn is_work(&self) -> bool {
-        !matches!(self, Event::Sample | Event::UnschedulableFlush | Event::BackoffFlush)
+        match self {
+            Event::Fault(f) => f.is_work(),
+            _ => !matches!(self, Event::Sample | Event::UnschedulableFlush | Event::BackoffFlush),
+        }
     }
 }
 
@@ -245,6 +249,7 @@ pub struct Simulation<'s> {
     events_processed: u64,
     nominated: std::collections::BTreeMap<PodId, NodeId>,
     nominated_on: std::collections::BTreeMap<NodeId, Vec<PodId>>,
+    faults: faults::FaultState,
     workloads: crate::controllers::WorkloadStore,
     ctrl_queue: crate::controllers::WorkQueue,
     workloads_changed: bool,
@@ -327,6 +332,7 @@ impl<'s> Simulation<'s> {
                 crate::engine::time::SimDuration::from_secs(backoff.1 as u64),
             ),
             kubelet: Kubelet::new(stream(seed, "kubelet"), scenario.kubelet_startup_latency.clone())
+                .with_failure_probability(scenario.kubelet_failure_probability)
                 .with_readiness_delay(scenario.kubelet_readiness_delay.clone()),
             fault_rng: stream(seed, "faults/nodes"),
             generators: scenario
@@ -347,6 +353,7 @@ impl<'s> Simulation<'s> {
             events_processed: 0,
             nominated: Default::default(),
             nominated_on: Default::default(),
+            faults: faults::FaultState::new(seed),
             workloads: Default::default(),
             ctrl_queue: Default::default(),
             workloads_changed: false,
@@ -372,6 +379,7 @@ impl<'s> Simulation<'s> {
         for (name, labels) in &sc.namespaces {
             self.cluster.set_namespace(name, labels.clone());
         }
+        let mut not_ready = Vec::new();
         for (node, ready) in &sc.nodes {
             let id = match self.cluster.add_node(node.clone()) {
                 Ok(id) => id,
@@ -379,8 +387,12 @@ impl<'s> Simulation<'s> {
             };
             self.metrics.node_added(&self.cluster, id, SimTime::ZERO);
             if !ready {
-                self.set_node_down(id)?;
+                not_ready.push(id);
             }
+        }
+        self.start_faults();
+        for id in not_ready {
+            self.start_not_ready(id)?;
         }
         for pod in &sc.initial_pods {
             self.create_pod(pod.clone())?;
@@ -568,13 +580,7 @@ impl<'s> Simulation<'s> {
                 self.cluster.mark_running(pod, now);
                 let key = json_str(&self.cluster.pod(pod).pod.key());
                 self.log("pod_started", &format!(",\"pod\":{key}"))?;
-                let run = self.kubelet.run_duration(&self.cluster.pod(pod).pod);
-                let epoch = self.cluster.pod(pod).epoch;
-                if let Some(d) = run {
-                    self.push(now + d, Event::PodCompleted { pod, epoch });
-                }
-                let ready_after = self.kubelet.readiness_delay(&self.cluster.pod(pod).pod);
-                self.push(now + ready_after, Event::PodReady { pod, epoch });
+                self.after_start(pod);
                 self.pod_changed(pod);
                 Ok(())
             }
@@ -588,11 +594,12 @@ impl<'s> Simulation<'s> {
                 if self.cluster.pod(pod).epoch != epoch || self.cluster.pod(pod).phase.is_terminal() {
                     return Ok(());
                 }
-                self.end_pod(pod, PodPhase::Failed, "pod_failed", ",\"reason\":\"Preempted\"")
+                let (phase, kind, extra) = self.termination_outcome(pod);
+                self.end_pod(pod, phase, kind, &extra)
             }
             Event::NodeFailure { node } => {
-                if self.cluster.node(node).ready {
-                    self.set_node_down(node)?;
+                if self.faults.lifecycle.kubelet(node) == crate::controllers::node_lifecycle::KubeletStatus::Up {
+                    self.node_down(node, crate::controllers::node_lifecycle::KubeletStatus::Crashed)?;
                 }
                 if let Some(f) = &self.scenario.node_failures {
                     let ttr = f.time_to_recover.sample(&mut self.fault_rng);
@@ -602,8 +609,8 @@ impl<'s> Simulation<'s> {
                 Ok(())
             }
             Event::NodeRecovery { node } => {
-                if !self.cluster.node(node).ready {
-                    self.set_node_up(node)?;
+                if self.faults.lifecycle.kubelet(node) == crate::controllers::node_lifecycle::KubeletStatus::Crashed {
+                    self.node_up(node)?;
                 }
                 if let Some(f) = &self.scenario.node_failures {
                     let ttf = f.time_to_failure.sample(&mut self.fault_rng);
@@ -628,6 +635,7 @@ impl<'s> Simulation<'s> {
                 }
                 Ok(())
             }
+            Event::Fault(f) => self.on_fault_event(f),
         }
     }
 
@@ -664,7 +672,7 @@ impl<'s> Simulation<'s> {
             Action::Rollout { key, patch } => self.rollout_workload(&key, &patch),
             Action::AddPod(p) => self.create_pod(*p),
             Action::DeletePod { namespace, name } => match self.cluster.pod_id(&namespace, &name) {
-                Some(id) => self.end_pod(id, PodPhase::Deleted, "pod_deleted", ""),
+                Some(id) => self.begin_termination(id, "Deleted"),
                 None => self.log(
                     "action_skipped",
                     &format!(
@@ -674,19 +682,16 @@ impl<'s> Simulation<'s> {
                 ),
             },
             Action::FailNode(name) => match self.cluster.node_id(&name) {
-                Some(id) if self.cluster.node(id).ready => self.set_node_down(id),
-                _ => self.log(
-                    "action_skipped",
-                    &format!(",\"action\":\"failNode\",\"node\":{},\"reason\":\"already failed\"", json_str(&name)),
-                ),
+                Some(id) => self.node_down(id, crate::controllers::node_lifecycle::KubeletStatus::Crashed),
+                None => self.log("action_skipped", &format!(",\"action\":\"failNode\",\"node\":{}", json_str(&name))),
             },
             Action::RecoverNode(name) => match self.cluster.node_id(&name) {
-                Some(id) if !self.cluster.node(id).ready => self.set_node_up(id),
-                _ => self.log(
-                    "action_skipped",
-                    &format!(",\"action\":\"recoverNode\",\"node\":{},\"reason\":\"not failed\"", json_str(&name)),
-                ),
+                Some(id) => self.node_up(id),
+                None => {
+                    self.log("action_skipped", &format!(",\"action\":\"recoverNode\",\"node\":{}", json_str(&name)))
+                }
             },
+            Action::Fault(f) => self.on_fault_action(f),
         }
     }
 
@@ -914,6 +919,7 @@ impl<'s> Simulation<'s> {
         {
             return Ok(());
         }
+        self.refresh_pdbs();
         let Some(c) = self.scheduler.preempt(&mut self.cluster, id, d) else { return Ok(()) };
         let now = self.queue.now();
         let key = json_str(&self.cluster.pod(id).pod.key());
@@ -968,9 +974,7 @@ impl<'s> Simulation<'s> {
         self.metrics.node_after(&self.cluster, node);
         self.metrics.pod_bound(&self.cluster, id);
         self.pod_changed(id);
-        let latency = self.kubelet.startup_latency(&self.cluster.pod(id).pod);
-        let epoch = self.cluster.pod(id).epoch;
-        self.push(now + latency, Event::PodStarted { pod: id, epoch });
+        self.after_bind(id, node);
         Ok(())
     }
 
@@ -985,6 +989,7 @@ impl<'s> Simulation<'s> {
         }
         self.scheduler.queue.forget(id);
         self.clear_nomination(id);
+        self.forget_pod(id);
         self.cluster.terminate(id, phase, now);
         if let Some(n) = node {
             self.metrics.node_after(&self.cluster, n);
@@ -999,50 +1004,6 @@ impl<'s> Simulation<'s> {
                 self.arm_flushes();
                 self.ensure_cycle();
             }
-        }
-        Ok(())
-    }
-
-    fn set_node_down(&mut self, id: NodeId) -> Result<(), RunError> {
-        let now = self.queue.now();
-        let name = self.cluster.node(id).node.name.clone();
-        self.log("node_failed", &format!(",\"node\":{}", json_str(&name)))?;
-        if let Some(m) = &mut self.workload_metrics
-            && now > SimTime::ZERO
-        {
-            m.disruption(now, format!("node_failure:{name}"));
-            self.workloads_changed = true;
-        }
-        let victims: Vec<PodId> = self.cluster.node(id).pods.clone();
-        for p in victims {
-            self.end_pod(p, PodPhase::Failed, "pod_failed", ",\"reason\":\"NodeFailure\"")?;
-        }
-        self.metrics.node_before(&self.cluster, id, now);
-        let n = self.cluster.node_mut(id);
-        n.ready = false;
-        n.failures += 1;
-        for effect in [TaintEffect::NoSchedule, TaintEffect::NoExecute] {
-            n.node.taints.push(Taint { key: TAINT_UNREACHABLE.into(), value: String::new(), effect, time_added: None });
-        }
-        self.metrics.node_after(&self.cluster, id);
-        self.nodes_changed();
-        Ok(())
-    }
-
-    fn set_node_up(&mut self, id: NodeId) -> Result<(), RunError> {
-        let now = self.queue.now();
-        self.metrics.node_before(&self.cluster, id, now);
-        let n = self.cluster.node_mut(id);
-        n.ready = true;
-        n.node.taints.retain(|t| t.key != TAINT_UNREACHABLE);
-        self.metrics.node_after(&self.cluster, id);
-        let name = self.cluster.node(id).node.name.clone();
-        self.log("node_recovered", &format!(",\"node\":{}", json_str(&name)))?;
-        self.nodes_changed();
-        // NodeUpdate (Ready / taints changed): unschedulable pods may fit now.
-        if self.scheduler.queue.move_all_to_active_or_backoff(now) > 0 {
-            self.arm_flushes();
-            self.ensure_cycle();
         }
         Ok(())
     }

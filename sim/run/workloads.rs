@@ -8,7 +8,7 @@
 use super::{Event, RunError, Simulation, json_str};
 use crate::cluster::{PodId, PodPhase};
 use crate::controllers::{Action, Kind, ObjectKey, SyncContext, Workload, pod_event_delay};
-use crate::engine::time::{SimDuration, SimTime};
+use crate::engine::time::SimTime;
 use crate::input::scenario::RolloutPatch;
 
 impl<'s> Simulation<'s> {
@@ -136,23 +136,9 @@ impl<'s> Simulation<'s> {
     /// terminating (no longer Ready, still holding its resources) and goes after its
     /// `terminationGracePeriodSeconds`.
     pub(super) fn delete_pod_gracefully(&mut self, id: PodId, reason: &str) -> Result<(), RunError> {
-        let p = self.cluster.pod(id);
-        if p.phase.is_terminal() || p.terminating {
-            return Ok(());
-        }
-        let extra = format!(",\"reason\":{}", json_str(reason));
-        if !p.is_assigned() {
-            return self.end_pod(id, PodPhase::Deleted, "pod_deleted", &extra);
-        }
-        let grace = SimDuration::from_secs(p.pod.termination_grace_period_seconds.max(0) as u64);
-        self.cluster.mark_deleting(id);
-        let epoch = self.cluster.pod(id).epoch;
-        let now = self.queue.now();
-        self.push(now + grace, Event::PodDeleted { pod: id, epoch });
-        let key = json_str(&self.cluster.pod(id).pod.key());
-        self.log("pod_terminating", &format!(",\"pod\":{key}{extra}"))?;
-        self.pod_changed(id);
-        Ok(())
+        // The kubelet-aware graceful deletion of `run/faults.rs` (a pod on an unreachable node
+        // stays Terminating until its kubelet is back).
+        self.begin_termination(id, reason)
     }
 
     /// Handles `Event::PodDeleted`: the grace period of a deleted pod is over.

@@ -7,9 +7,15 @@
 //! ("reprieved") from the most important down while it still fits; the rest are victims. The
 //! node is chosen by upstream's six criteria in order.
 //!
-//! **Simplification (documented):** there are no PodDisruptionBudgets yet, so no victim violates
-//! one; the dry runs go through the nodes sequentially (upstream runs them in parallel, which
-//! makes its candidate order nondeterministic); nominated pods are not added during dry runs.
+//! PodDisruptionBudgets count as upstream's `filterPodsWithPDBViolation`: the potential victims
+//! (most important first) are split into those whose eviction would take a covering budget's
+//! `disruptionsAllowed` (as last computed, see [`crate::controllers::disruption`]) below zero and
+//! the others; the violating ones are reprieved first, and each violating pod that stays a victim
+//! counts one violation.
+//!
+//! **Simplification (documented):** the dry runs go through the nodes sequentially (upstream runs
+//! them in parallel, which makes its candidate order nondeterministic); nominated pods are not
+//! added during dry runs.
 
 use crate::cluster::{ClusterState, NodeId, PodId};
 use crate::engine::rng::SimRng;
@@ -80,18 +86,24 @@ pub fn select_victims_on_node(
         let (pa, pb) = (cluster.pod(*a).pod.priority, cluster.pod(*b).pod.priority);
         pb.cmp(&pa).then_with(|| start_time(cluster, *a).cmp(&start_time(cluster, *b))).then_with(|| a.cmp(b))
     });
+    let (violating, non_violating) =
+        crate::controllers::disruption::filter_pods_with_pdb_violation(cluster, &potential);
     let mut victims = Vec::new();
-    for v in &potential {
+    let mut pdb_violations = 0;
+    for (v, violates) in violating.iter().map(|v| (v, true)).chain(non_violating.iter().map(|v| (v, false))) {
         cluster.attach(*v);
         if !fits_on(profile, cluster, pod, node) {
             cluster.detach(*v);
             victims.push(*v);
+            if violates {
+                pdb_violations += 1;
+            }
         }
     }
     for v in &victims {
         cluster.attach(*v);
     }
-    Some(Candidate { node, victims, pdb_violations: 0 })
+    Some(Candidate { node, victims, pdb_violations })
 }
 
 /// `pickOneNodeForPreemption`: fewest PDB violations; lowest highest-victim priority; smallest
@@ -270,5 +282,51 @@ mod tests {
         let late = Candidate { node: NodeId(2), victims: vec![PodId(3)], pdb_violations: 0 };
         // Sum of shifted priorities is smaller with one victim; c started at 2, d at 3: d is later.
         assert_eq!(pick_one_node(&c, &[two, early, late]), Some(2));
+    }
+
+    #[test]
+    fn victims_covered_by_an_exhausted_budget_count_as_pdb_violations_and_are_reprieved_first() {
+        use crate::controllers::disruption::{IntOrPercent, Pdb, PdbStatus};
+        use crate::model::selector::{LabelSelector, Labels};
+        // Node x: two 1-cpu pods "a" (budgeted, older) and "b" (free); preemptor needs 1 cpu of 2.
+        let mut c = cluster_with(&[("x", 2000)], &[("a", "x", 1000, 1), ("b", "x", 1000, 1)]);
+        let mut labelled = c.pod(PodId(0)).pod.clone();
+        labelled.labels = Labels::from([("app".to_string(), "db".to_string())]);
+        // Rebuild with the label on "a".
+        let mut c2 = ClusterState::new();
+        c2.add_node(make_node("x", 2000, 1 << 34, 110).node).unwrap();
+        for (i, p) in [labelled, c.pod(PodId(1)).pod.clone()].into_iter().enumerate() {
+            let id = c2.add_pod(p, SimTime(i as u64)).unwrap();
+            c2.bind(id, NodeId(0), SimTime(i as u64)).unwrap();
+            c2.mark_running(id, SimTime(i as u64));
+        }
+        c = c2;
+        c.add_pdb(Pdb {
+            name: "db".into(),
+            namespace: "default".into(),
+            selector: Some(LabelSelector {
+                match_labels: Labels::from([("app".to_string(), "db".to_string())]),
+                ..Default::default()
+            }),
+            min_available: Some(IntOrPercent::Int(1)),
+            max_unavailable: None,
+        });
+        c.set_pdb_status(
+            0,
+            PdbStatus { expected_pods: 1, current_healthy: 1, desired_healthy: 1, disruptions_allowed: 0 },
+        );
+        let mut p = make_pod("pre", &[(CPU, 1000)]);
+        p.priority = 10;
+        let pid = c.add_pod(p, SimTime(100)).unwrap();
+        let cand = select_victims_on_node(&Profile::default_profile(), &mut c, pid, NodeId(0)).unwrap();
+        // "a" violates: it is reprieved first and fits back; "b" becomes the victim.
+        assert_eq!((cand.victims.clone(), cand.pdb_violations), (vec![PodId(1)], 0));
+        // Preemptor needing both cpus: "a" must go too, counting one violation.
+        let mut p = make_pod("big", &[(CPU, 2000)]);
+        p.priority = 10;
+        let big = c.add_pod(p, SimTime(101)).unwrap();
+        let cand = select_victims_on_node(&Profile::default_profile(), &mut c, big, NodeId(0)).unwrap();
+        assert_eq!(cand.pdb_violations, 1);
+        assert_eq!(cand.victims.len(), 2);
     }
 }
