@@ -128,7 +128,18 @@ pub fn main() -> i32 {
         Command::Compare(a) => crate::compare::cli::compare_main(a),
         Command::Merge(a) => crate::compare::cli::merge_main(a),
         Command::Report(a) => crate::compare::cli::report_main(a),
-        Command::Run { scenario: path, seed, out, mut set, check_invariants, quiet, flags, png, policy, policy_timeout } => {
+        Command::Run {
+            scenario: path,
+            seed,
+            out,
+            mut set,
+            check_invariants,
+            quiet,
+            flags,
+            png,
+            policy,
+            policy_timeout,
+        } => {
             if let Some(s) = seed {
                 set.push(format!("seed={s}"));
             }

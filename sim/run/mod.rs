@@ -331,11 +331,8 @@ impl<'s> Simulation<'s> {
         Ok(match &scenario.scheduler_config {
             _ if custom.is_some() => (custom.unwrap_or_default(), (1, 10)),
             Some(cfg) => (
-                crate::scheduler::profiles::profiles_from_config_in(
-                    cfg,
-                    registry.unwrap_or(&scenario.registry),
-                )
-                .map_err(RunError::Scheduler)?,
+                crate::scheduler::profiles::profiles_from_config_in(cfg, registry.unwrap_or(&scenario.registry))
+                    .map_err(RunError::Scheduler)?,
                 cfg.backoff_seconds(),
             ),
             None => (
