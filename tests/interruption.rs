@@ -86,7 +86,10 @@ fn sigint_in_the_middle_of_a_run_leaves_no_output_file() {
 fn sigterm_with_checkpoints_leaves_only_the_checkpoint_and_its_temporaries() {
     let (code, files, _dir) = interrupt_run("TERM", &["--checkpoint-every", "1m"]);
     assert_eq!(code, Some(143));
-    assert_eq!(files, vec![".events.jsonl.tmp", ".timeseries.csv.tmp", ".workloads.csv.tmp", "checkpoint.bin"]);
+    assert_eq!(
+        files,
+        vec![".events.jsonl.tmp", ".pods.csv.tmp", ".timeseries.csv.tmp", ".workloads.csv.tmp", "checkpoint.bin"]
+    );
 }
 
 /// Every output file of `dir` except `run.json`, by name.

@@ -577,6 +577,25 @@ impl ClusterState {
         p.ready_since = None;
     }
 
+    /// Drops what nothing reads once a pod has ended (containers, scheduling constraints), so
+    /// that memory follows the live pods rather than every pod ever created. Identity, labels,
+    /// annotations, owner, requests and the timing fields stay (controllers, summaries and
+    /// `pods.csv` read them). No-op for a live pod.
+    pub fn slim_ended_pod(&mut self, id: PodId) {
+        let p = &mut self.pods[id.0 as usize];
+        if !p.phase.is_terminal() {
+            return;
+        }
+        let pod = &mut p.pod;
+        pod.containers = Vec::new();
+        pod.init_containers = Vec::new();
+        pod.node_selector = Default::default();
+        pod.tolerations = Vec::new();
+        pod.affinity = Default::default();
+        pod.topology_spread_constraints = Vec::new();
+        pod.host_ports = Vec::new();
+    }
+
     /// Moves a pod to a terminal phase, releasing its node's resources if it held any.
     pub fn terminate(&mut self, id: PodId, phase: PodPhase, now: SimTime) {
         debug_assert!(phase.is_terminal());

@@ -9,8 +9,8 @@
 //! the scenario (loaded again from the header), the scheduler profiles (trait objects, rebuilt
 //! from the scenario) and the open files.
 //!
-//! On resume, `events.jsonl` and `timeseries.csv` continue from their temporaries
-//! (`OUT/.events.jsonl.tmp`, `OUT/.timeseries.csv.tmp`), truncated to the lengths the checkpoint
+//! On resume, `events.jsonl`, `timeseries.csv` and `pods.csv` continue from their temporaries
+//! (`OUT/.events.jsonl.tmp`, `OUT/.timeseries.csv.tmp`, ...), truncated to the lengths the checkpoint
 //! recorded; the `trace_digest` state is part of the checkpoint, so the digest covers the whole
 //! stream. The resumed run's outputs are byte-identical to an uninterrupted run's (`run.json`
 //! aside). A run that completes removes its checkpoint.
@@ -130,6 +130,7 @@ impl<'s> Simulation<'s> {
         let (Some(plan), Some(dir)) = (&opts.checkpoint, &opts.out_dir) else { return Ok(None) };
         self.events_log.flush()?;
         self.timeseries.flush()?;
+        self.pods_csv.flush()?;
         if let Some(m) = &mut self.workload_metrics {
             m.flush()?;
         }
@@ -178,6 +179,11 @@ pub fn attach<'s>(
     let written = sim.timeseries.len();
     sim.timeseries = match &opts.out_dir {
         Some(dir) => StreamFile::reopen(dir, "timeseries.csv", false, written)?,
+        None => StreamFile::discard_from(written),
+    };
+    let written = sim.pods_csv.len();
+    sim.pods_csv = match &opts.out_dir {
+        Some(dir) => StreamFile::reopen(dir, "pods.csv", false, written)?,
         None => StreamFile::discard_from(written),
     };
     sim.events_log.reattach(opts.out_dir.as_deref())?;

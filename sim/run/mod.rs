@@ -255,6 +255,9 @@ pub struct Simulation<'s> {
     pending_work: u64,
     events_log: events::EventLog,
     timeseries: StreamFile,
+    /// `pods.csv`: a pod's row is written when it ends (its record is then slimmed), the live
+    /// pods' rows at the end of the run.
+    pods_csv: StreamFile,
     metrics: Metrics,
     end: SimTime,
     #[serde(skip)]
@@ -355,12 +358,16 @@ impl<'s> Simulation<'s> {
         backoff: (i64, i64),
         policy: Option<Box<dyn crate::scheduler::policy::Policy>>,
     ) -> Result<Self, RunError> {
-        let (timeseries, workloads_csv) = match &opts.out_dir {
+        let (timeseries, workloads_csv, pods_csv) = match &opts.out_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)?;
-                (StreamFile::create(dir, "timeseries.csv", false)?, StreamFile::create(dir, "workloads.csv", false)?)
+                (
+                    StreamFile::create(dir, "timeseries.csv", false)?,
+                    StreamFile::create(dir, "workloads.csv", false)?,
+                    StreamFile::create(dir, "pods.csv", false)?,
+                )
             }
-            None => (StreamFile::discard(false), StreamFile::discard(false)),
+            None => (StreamFile::discard(false), StreamFile::discard(false), StreamFile::discard(false)),
         };
         let events_log = events::EventLog::create(opts.out_dir.as_deref(), opts.events)?;
         let seed = scenario.seed;
@@ -387,6 +394,7 @@ impl<'s> Simulation<'s> {
             pending_work: 0,
             events_log,
             timeseries,
+            pods_csv,
             metrics: Metrics::default(),
             end: SimTime(scenario.duration.0),
             check_invariants: opts.check_invariants,
@@ -410,6 +418,7 @@ impl<'s> Simulation<'s> {
         };
         sim.scheduler.queue.set_order(scenario.queue_order);
         sim.timeseries.write(summary::TIMESERIES_HEADER.as_bytes())?;
+        sim.pods_csv.write(&summary::pods_csv_header())?;
         sim.start()?;
         Ok(sim)
     }
@@ -613,6 +622,7 @@ impl<'s> Simulation<'s> {
     fn keep_temporaries(&mut self) -> Result<(), RunError> {
         std::mem::take(&mut self.events_log).keep()?;
         std::mem::take(&mut self.timeseries).keep()?;
+        std::mem::take(&mut self.pods_csv).keep()?;
         if let Some(m) = self.workload_metrics.take() {
             m.keep()?;
         }
@@ -1136,6 +1146,10 @@ impl<'s> Simulation<'s> {
         self.log(kind, &format!(",\"pod\":{key}{extra}"))?;
         self.workflow_pod_ended(id, phase)?;
         self.pod_changed(id);
+        // Its pods.csv row is final: stream it, and keep only what controllers still read.
+        let row = summary::pod_row(&self.cluster, id).map_err(|e| RunError::Io(std::io::Error::other(e)))?;
+        self.pods_csv.write(&row)?;
+        self.cluster.slim_ended_pod(id);
         if was_assigned {
             // AssignedPodDelete: resources were freed, so unschedulable pods may fit now.
             if self.scheduler.queue.move_all_to_active_or_backoff(now) > 0 {
@@ -1155,6 +1169,14 @@ impl<'s> Simulation<'s> {
         self.metrics.finish(&self.cluster, end_time);
         let trace_digest = std::mem::take(&mut self.events_log).finish()?;
         std::mem::take(&mut self.timeseries).finish()?;
+        for (i, p) in self.cluster.pods().iter().enumerate() {
+            if !p.phase.is_terminal() {
+                let row = summary::pod_row(&self.cluster, PodId(i as u32))
+                    .map_err(|e| RunError::Io(std::io::Error::other(e)))?;
+                self.pods_csv.write(&row)?;
+            }
+        }
+        std::mem::take(&mut self.pods_csv).finish()?;
         let mut summary = summary::build(self.scenario, &self.cluster, &self.metrics, end_time, trace_digest);
         if !self.scenario.workflows.is_empty() {
             summary.workflows = Some(self.workflows.summary(&self.scenario.workflows));

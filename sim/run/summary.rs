@@ -434,38 +434,62 @@ fn opt(t: Option<SimTime>) -> String {
     t.map(|t| t.0.to_string()).unwrap_or_default()
 }
 
-/// `pods.csv` as bytes.
+/// `pods.csv` as bytes, every pod in creation order (a run streams the same rows, in the order
+/// pods ended and then the live ones: see [`pod_row`]).
 pub fn pods_csv(cluster: &ClusterState) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(PODS_HEADER)?;
-    for p in cluster.pods() {
-        let (ok, on) = match &p.pod.owner {
-            Some(o) => (o.kind.as_str(), o.name.as_str()),
-            None => ("", ""),
-        };
-        let node = p.node.map(|n| cluster.node(n).node.name.clone()).unwrap_or_default();
-        w.write_record([
-            p.pod.name.as_str(),
-            p.pod.namespace.as_str(),
-            ok,
-            on,
-            &p.pod.priority.to_string(),
-            &p.pod.requests.cpu_millis.to_string(),
-            &p.pod.requests.memory_bytes.to_string(),
-            &crate::model::gpu::GpuRequest::from_pod(&p.pod).total_milli().to_string(),
-            &p.created.0.to_string(),
-            &opt(p.scheduled),
-            &opt(p.started),
-            &opt(p.finished),
-            &node,
-            p.phase.as_str(),
-            &p.scheduling_attempts.to_string(),
-            &p.preemptions.to_string(),
-            &p.evictions.to_string(),
-            &p.restarts.to_string(),
-        ])?;
+    for (i, _) in cluster.pods().iter().enumerate() {
+        write_pod_row(&mut w, cluster, PodId(i as u32))?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// The header line of `pods.csv`.
+pub fn pods_csv_header() -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(PODS_HEADER);
+    w.into_inner().unwrap_or_default()
+}
+
+/// One `pods.csv` line (with its newline) for pod `id`.
+pub fn pod_row(cluster: &ClusterState, id: PodId) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::with_capacity(160));
+    write_pod_row(&mut w, cluster, id)?;
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+fn write_pod_row<W: std::io::Write>(
+    w: &mut csv::Writer<W>,
+    cluster: &ClusterState,
+    id: PodId,
+) -> Result<(), csv::Error> {
+    let p = cluster.pod(id);
+    let (ok, on) = match &p.pod.owner {
+        Some(o) => (o.kind.as_str(), o.name.as_str()),
+        None => ("", ""),
+    };
+    let node = p.node.map(|n| cluster.node(n).node.name.clone()).unwrap_or_default();
+    w.write_record([
+        p.pod.name.as_str(),
+        p.pod.namespace.as_str(),
+        ok,
+        on,
+        &p.pod.priority.to_string(),
+        &p.pod.requests.cpu_millis.to_string(),
+        &p.pod.requests.memory_bytes.to_string(),
+        &crate::model::gpu::GpuRequest::from_pod(&p.pod).total_milli().to_string(),
+        &p.created.0.to_string(),
+        &opt(p.scheduled),
+        &opt(p.started),
+        &opt(p.finished),
+        &node,
+        p.phase.as_str(),
+        &p.scheduling_attempts.to_string(),
+        &p.preemptions.to_string(),
+        &p.evictions.to_string(),
+        &p.restarts.to_string(),
+    ])
 }
 
 /// `nodes.csv` as bytes.
@@ -500,7 +524,7 @@ fn io(e: impl std::fmt::Display) -> std::io::Error {
     std::io::Error::other(e.to_string())
 }
 
-/// Writes `summary.json`, `pods.csv`, `nodes.csv` and `run.json` atomically.
+/// Writes `summary.json`, `nodes.csv` and `run.json` atomically (`pods.csv` is streamed).
 pub fn write_all(
     dir: &Path,
     _sc: &Scenario,
@@ -509,7 +533,6 @@ pub fn write_all(
     summary: &Summary,
     stats: &RunStats,
 ) -> std::io::Result<()> {
-    write_atomic(dir, "pods.csv", &pods_csv(cluster).map_err(io)?)?;
     write_atomic(dir, "nodes.csv", &nodes_csv(cluster, m).map_err(io)?)?;
     let mut s = serde_json::to_vec_pretty(summary).map_err(io)?;
     s.push(b'\n');
