@@ -27,3 +27,7 @@ pub const MAX_TRACE_BYTES: u64 = 64 * 1024 * 1024 * 1024;
 pub const MAX_WORKFLOW_JOBS: u64 = 10_000_000;
 /// Most runs one `kubesim compare` plan may hold (scenarios × set values × schedulers × seeds).
 pub const MAX_COMPARE_RUNS: u64 = 1_000_000;
+/// Most Services in one scenario.
+pub const MAX_SERVICES: u64 = 100_000;
+/// Largest request rate (and per-endpoint capacity) of a Service load, in requests per second.
+pub const MAX_SERVICE_RPS: u64 = 1_000_000_000;

@@ -12,6 +12,7 @@ pub mod hpa;
 pub mod output;
 pub mod placer;
 pub mod schedulers;
+pub mod services;
 pub mod summary;
 pub mod workload_metrics;
 mod workloads;
@@ -114,6 +115,8 @@ pub enum Event {
     },
     /// The HorizontalPodAutoscalers' 15 s sync (see [`hpa`]).
     HpaSync,
+    /// The endpoints model (see [`services`]).
+    Service(services::SvcEvent),
 }
 
 impl Event {
@@ -235,6 +238,8 @@ pub struct Simulation<'s> {
     workload_metrics: Option<workload_metrics::WorkloadMetrics>,
     hpa: hpa::HpaRuntime,
     ca: Option<autoscaler::CaState>,
+    /// Endpoints and accounts of the Services (`None`: the scenario has none).
+    services: Option<services::ServicesRuntime>,
     /// A whole policy replacing the framework's cycle, with its RNG stream (`policy`).
     policy: Option<(Box<dyn crate::scheduler::policy::Policy>, SimRng)>,
 }
@@ -310,6 +315,13 @@ impl<'s> Simulation<'s> {
             }
             None => (StreamFile::discard(true), StreamFile::discard(false), StreamFile::discard(false)),
         };
+        let services = match (&opts.out_dir, scenario.services.is_empty()) {
+            (_, true) => None,
+            (Some(dir), false) => Some(StreamFile::create(dir, "services.csv", false)?),
+            (None, false) => Some(StreamFile::discard(false)),
+        }
+        .map(|csv| services::ServicesRuntime::new(scenario.services.services.len(), csv))
+        .transpose()?;
         let seed = scenario.seed;
         let mut sim = Simulation {
             scenario,
@@ -352,6 +364,7 @@ impl<'s> Simulation<'s> {
                 .as_ref()
                 .map(|a| autoscaler::CaState::new(seed, &a.groups.iter().map(|g| g.min).collect::<Vec<_>>())),
             policy: policy.map(|p| (p, stream(seed, "policy"))),
+            services,
         };
         sim.scheduler.queue.set_order(scenario.queue_order);
         sim.timeseries.write(summary::TIMESERIES_HEADER.as_bytes())?;
@@ -620,6 +633,7 @@ impl<'s> Simulation<'s> {
             Event::PodReady { pod, epoch } => self.on_pod_ready(pod, epoch),
             Event::PodDeleted { pod, epoch } => self.on_pod_deleted(pod, epoch),
             Event::HpaSync => self.on_hpa_sync(),
+            Event::Service(e) => self.on_service_event(e),
             Event::Sample => {
                 let now = self.queue.now();
                 let usage = self.hpa.total_usage_millis(&self.cluster, &self.workloads, now);
@@ -628,6 +642,7 @@ impl<'s> Simulation<'s> {
                 if let Some(m) = &mut self.workload_metrics {
                     m.sample(&self.workloads, &self.cluster, now)?;
                 }
+                self.services_sample()?;
                 let next = now + self.scenario.sample_period;
                 if next <= self.end {
                     self.push(next, Event::Sample);
@@ -962,6 +977,7 @@ impl<'s> Simulation<'s> {
                 continue;
             }
             self.cluster.mark_terminating(*v);
+            self.services_pod_changed(*v);
             self.cluster.note_preempted(*v);
             let grace = crate::engine::time::SimDuration::from_secs(
                 self.cluster.pod(*v).pod.termination_grace_period_seconds.max(0) as u64,
@@ -1064,6 +1080,7 @@ impl<'s> Simulation<'s> {
             }
         }
         summary.cluster_autoscaler = self.ca.as_ref().map(|c| c.summary.clone());
+        summary.services = self.services_finish(end_time.0)?;
         let wall = started.elapsed().as_secs_f64();
         let stats = RunStats {
             wall_clock_ms: wall * 1000.0,
