@@ -30,7 +30,11 @@ fn events(dir: &tempfile::TempDir, kinds: &[&str]) -> Vec<(u64, String, String)>
         .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
         .filter(|v| kinds.contains(&v["kind"].as_str().unwrap_or("")))
         .map(|v| {
-            (v["time_us"].as_u64().unwrap(), v["kind"].as_str().unwrap().to_string(), v["pod"].as_str().unwrap_or("").into())
+            (
+                v["time_us"].as_u64().unwrap(),
+                v["kind"].as_str().unwrap().to_string(),
+                v["pod"].as_str().unwrap_or("").into(),
+            )
         })
         .collect()
 }

@@ -277,8 +277,16 @@ mod tests {
         let cases = [
             ("apiVersion: v2\nkind: Service\nmetadata: {name: a}\n", "apiVersion", "expected v1"),
             ("apiVersion: v1\nkind: Service\nmetadata: {}\n", "metadata.name", "needs a name"),
-            ("apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 0}]}\n", "spec.ports[0].port", "1..65535"),
-            ("apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{}]}\n", "spec.ports[0].port", "required"),
+            (
+                "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 0}]}\n",
+                "spec.ports[0].port",
+                "1..65535",
+            ),
+            (
+                "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{}]}\n",
+                "spec.ports[0].port",
+                "required",
+            ),
             (
                 "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 1, protocol: ICMP}]}\n",
                 "spec.ports[0].protocol",
@@ -313,7 +321,10 @@ mod tests {
             .unwrap();
         assert_eq!(s.endpoint_delay, SimDuration::from_secs(2));
         let l = s.services[0].load.as_ref().unwrap();
-        assert_eq!((l.rps, l.policy, l.capacity_per_endpoint_rps), (100, LoadPolicy::RoundRobin, limits::MAX_SERVICE_RPS));
+        assert_eq!(
+            (l.rps, l.policy, l.capacity_per_endpoint_rps),
+            (100, LoadPolicy::RoundRobin, limits::MAX_SERVICE_RPS)
+        );
     }
 
     #[test]

@@ -86,10 +86,13 @@ mod tests {
         assert_eq!(sum, 70);
     }
 
+    /// Name, policy, offered, reachable endpoints, capacity, expected outcome.
+    type Case = (&'static str, LoadPolicy, u64, &'static [bool], u64, Outcome);
+
     #[test]
     fn distribution_table() {
         use LoadPolicy::*;
-        let cases: &[(&str, LoadPolicy, u64, &[bool], u64, Outcome)] = &[
+        let cases: &[Case] = &[
             ("no endpoint drops everything", RoundRobin, 10, &[], 100, Outcome { offered: 10, served: 0, dropped: 10 }),
             (
                 "round-robin within capacity serves everything",

@@ -17,7 +17,8 @@ use crate::services::{Service, ServiceLoad};
 use serde::{Deserialize, Serialize};
 
 /// Columns of `services.csv` (load columns are empty for a Service without load).
-pub const SERVICES_HEADER: &str = "time_us,service,ready_endpoints,unreachable_endpoints,desired,requests_offered,requests_served,requests_dropped\n";
+pub const SERVICES_HEADER: &str =
+    "time_us,service,ready_endpoints,unreachable_endpoints,desired,requests_offered,requests_served,requests_dropped\n";
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct Totals {
@@ -180,7 +181,10 @@ impl Account {
         let availability =
             if t.observed_us == 0 { 1.0 } else { round6((t.observed_us - t.zero_us) as f64 / t.observed_us as f64) };
         ServiceSummary {
-            selector: s.selector.as_ref().map(|m| m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")),
+            selector: s
+                .selector
+                .as_ref()
+                .map(|m| m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")),
             desired: self.desired,
             ready_endpoints: self.ready,
             window_start_us: self.window_start_us,
