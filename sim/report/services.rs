@@ -21,9 +21,9 @@ pub fn charts(s: &Table, div: f64, x_label: &str) -> Vec<Chart> {
     // A column missing from a hand-edited file reads as empty cells.
     let at = |v: &[Option<f64>], i: usize| v.get(i).copied().flatten();
     let mut by: BTreeMap<&str, (Points, Points, Points)> = BTreeMap::new();
-    for i in 0..s.rows.len() {
+    for (i, key) in name.iter().enumerate() {
         let Some(x) = at(&t, i) else { continue };
-        let e = by.entry(name[i]).or_default();
+        let e = by.entry(key).or_default();
         if let Some(r) = at(&ready, i) {
             e.0.push((x / div, r));
         }
