@@ -93,15 +93,9 @@ pub fn add_document(set: &mut ManifestSet, doc: &Document<'_>, file: &str) -> Re
             format!("Service {} is defined twice", svc.key()),
         ));
     }
-    if set.services.len() as u64 >= limits::MAX_SERVICES {
-        return Err(InputError::at(
-            file,
-            doc.line_offset + 1,
-            1,
-            "",
-            format!("more than {} Services (kubesim::limits::MAX_SERVICES)", limits::MAX_SERVICES),
-        ));
-    }
+    limits::SERVICES
+        .check(set.services.len() as u64 + 1)
+        .map_err(|m| InputError::at(file, doc.line_offset + 1, 1, "", m))?;
     set.services.push(svc);
     Ok(())
 }
@@ -210,7 +204,11 @@ pub fn compile(spec: &ServicesSpec, mut services: Vec<Service>, shown: &str) -> 
                     shown,
                     v,
                     &format!("{field}.{what}"),
-                    format!("{} exceeds {} (kubesim::limits::MAX_SERVICE_RPS)", v.value, limits::MAX_SERVICE_RPS),
+                    format!(
+                        "{} exceeds the largest rate, {} (kubesim::limits::MAX_SERVICE_RPS)",
+                        v.value,
+                        limits::MAX_SERVICE_RPS
+                    ),
                 ))
             } else {
                 Ok(v.value)

@@ -23,7 +23,9 @@ pub enum SvcEvent {
     Publish(Change),
 }
 
-/// Endpoints, accounts and `services.csv` of a run with Services.
+/// Endpoints, accounts and `services.csv` of a run with Services (checkpointed with the run;
+/// the file is reattached on resume).
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct ServicesRuntime {
     endpoints: Endpoints,
     accounts: Vec<Account>,
@@ -40,6 +42,26 @@ impl ServicesRuntime {
     /// The endpoints of every Service.
     pub fn endpoints(&self) -> &Endpoints {
         &self.endpoints
+    }
+
+    /// Reopens `services.csv` in `dir` at the checkpoint's length (resume).
+    pub fn reattach(&mut self, dir: Option<&std::path::Path>) -> std::io::Result<()> {
+        let len = self.csv.len();
+        self.csv = match dir {
+            Some(d) => StreamFile::reopen(d, "services.csv", false, len)?,
+            None => StreamFile::discard_from(len),
+        };
+        Ok(())
+    }
+
+    /// Flushes `services.csv` (before a checkpoint).
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.csv.flush()
+    }
+
+    /// Leaves `services.csv`'s temporary in place (an interrupted, checkpointed run).
+    pub fn keep(self) -> std::io::Result<()> {
+        self.csv.keep()
     }
 }
 
