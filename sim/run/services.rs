@@ -8,13 +8,14 @@
 //! share of the load is lost, as upstream. A network partition cuts a node off the control plane
 //! only, so its endpoints keep answering.
 
+use super::faults::FaultState;
 use super::output::StreamFile;
 use super::{Event, RunError, Simulation, json_str};
-use crate::cluster::{PodId, PodPhase};
+use crate::cluster::{ClusterState, PodId, PodPhase};
 use crate::controllers::node_lifecycle::KubeletStatus;
 use crate::services::endpoints::{Change, Endpoints};
 use crate::services::metrics::{Account, SERVICES_HEADER, ServiceSummary};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Events of the endpoints model.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -29,6 +30,8 @@ pub enum SvcEvent {
 pub struct ServicesRuntime {
     endpoints: Endpoints,
     accounts: Vec<Account>,
+    /// Per Service, the published endpoints that did not answer at the last refresh.
+    unreachable: Vec<BTreeSet<PodId>>,
     csv: StreamFile,
 }
 
@@ -36,7 +39,12 @@ impl ServicesRuntime {
     /// State for `n` Services writing `services.csv` to `csv`.
     pub fn new(n: usize, mut csv: StreamFile) -> std::io::Result<Self> {
         csv.write(SERVICES_HEADER.as_bytes())?;
-        Ok(ServicesRuntime { endpoints: Endpoints::new(n), accounts: vec![Account::default(); n], csv })
+        Ok(ServicesRuntime {
+            endpoints: Endpoints::new(n),
+            accounts: vec![Account::default(); n],
+            unreachable: vec![BTreeSet::new(); n],
+            csv,
+        })
     }
 
     /// The endpoints of every Service.
@@ -65,6 +73,14 @@ impl ServicesRuntime {
     }
 }
 
+/// True when the pod answers requests: Running, containers up, on a node that has not crashed.
+fn answers(cluster: &ClusterState, faults: &FaultState, id: PodId) -> bool {
+    let p = cluster.pod(id);
+    p.phase == PodPhase::Running
+        && !faults.containers_down.contains(&id)
+        && p.node.is_some_and(|n| faults.lifecycle.kubelet(n) != KubeletStatus::Crashed)
+}
+
 impl<'s> Simulation<'s> {
     /// Integrates Service `i`'s account up to now and sets its state from the published
     /// endpoints, their reachability and the desired count.
@@ -74,17 +90,15 @@ impl<'s> Simulation<'s> {
         let Some(rt) = &mut self.services else { return };
         let svc = &sc.services.services[i];
         rt.accounts[i].advance(now, svc.load.as_ref());
-        let reachable: Vec<bool> = rt
-            .endpoints
-            .published(i)
-            .iter()
-            .map(|id| {
-                let p = self.cluster.pod(*id);
-                p.phase == PodPhase::Running
-                    && !self.faults.containers_down.contains(id)
-                    && p.node.is_some_and(|n| self.faults.lifecycle.kubelet(n) != KubeletStatus::Crashed)
-            })
-            .collect();
+        let mut reachable = Vec::with_capacity(rt.endpoints.published(i).len());
+        rt.unreachable[i].clear();
+        for id in rt.endpoints.published(i) {
+            let up = answers(&self.cluster, &self.faults, *id);
+            if !up {
+                rt.unreachable[i].insert(*id);
+            }
+            reachable.push(up);
+        }
         rt.accounts[i].set(now, reachable, svc.desired(&self.workloads));
     }
 
@@ -107,9 +121,16 @@ impl<'s> Simulation<'s> {
         for c in changes {
             self.push(at, Event::Service(SvcEvent::Publish(c)));
         }
-        // The pod's reachability (crash, end) may have changed even if its membership did not.
+        // A published endpoint may stop (or start) answering, and a scale changes the desired
+        // count, without a membership change: refresh only then (a refresh is linear in the
+        // endpoints).
+        let up = answers(&self.cluster, &self.faults, id);
         for i in selecting {
-            self.refresh_service(i);
+            let Some(rt) = &self.services else { return };
+            let flipped = rt.endpoints.published(i).contains(&id) && rt.unreachable[i].contains(&id) == up;
+            if flipped || rt.accounts[i].desired() != sc.services.services[i].desired(&self.workloads) {
+                self.refresh_service(i);
+            }
         }
     }
 

@@ -175,6 +175,11 @@ impl Account {
         self.ready
     }
 
+    /// The desired count now.
+    pub fn desired(&self) -> i64 {
+        self.desired
+    }
+
     /// The summary at the end (call [`Account::advance`] to the end first).
     pub fn summary(&self, s: &Service) -> ServiceSummary {
         let t = if self.window_start_us.is_some() { &self.window } else { &self.all };
