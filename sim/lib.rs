@@ -41,6 +41,7 @@ pub mod replay;
 pub mod report;
 pub mod run;
 pub mod scheduler;
+pub mod services;
 pub mod trace;
 pub mod workflow;
 

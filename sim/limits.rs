@@ -83,6 +83,11 @@ pub const MAX_WORKFLOW_JOBS: u64 = 10_000_000;
 pub const MAX_TRACE_ROWS: u64 = 100_000_000;
 /// Most runs one `kubesim compare` plan may hold (scenarios × set values × schedulers × seeds).
 pub const MAX_COMPARE_RUNS: u64 = 1_000_000;
+/// Most Services in one scenario.
+pub const MAX_SERVICES: u64 = 100_000;
+/// Largest request rate (and per-endpoint capacity) of a Service load, in requests per second
+/// (it keeps the integer request counts of a 10-year run within `u64`).
+pub const MAX_SERVICE_RPS: u64 = 1_000_000_000;
 
 /// [`MAX_INPUT_BYTES`].
 pub const INPUT_BYTES: Limit =
@@ -123,9 +128,11 @@ pub const SAMPLES: Limit = Limit { env: "KUBESIM_MAX_SAMPLES", default: MAX_SAMP
 pub const EVENTS: Limit = Limit { env: "KUBESIM_MAX_EVENTS", default: MAX_EVENTS, what: "events" };
 /// [`MAX_TRACE_ROWS`].
 pub const TRACE_ROWS: Limit = Limit { env: "KUBESIM_MAX_TRACE_ROWS", default: MAX_TRACE_ROWS, what: "trace rows" };
+/// [`MAX_SERVICES`].
+pub const SERVICES: Limit = Limit { env: "KUBESIM_MAX_SERVICES", default: MAX_SERVICES, what: "Services" };
 
 /// Every limit, for documentation and `--help`.
-pub const ALL: [Limit; 13] = [
+pub const ALL: [Limit; 14] = [
     INPUT_BYTES,
     YAML_DEPTH,
     YAML_ALIASES,
@@ -139,6 +146,7 @@ pub const ALL: [Limit; 13] = [
     SAMPLES,
     EVENTS,
     TRACE_ROWS,
+    SERVICES,
 ];
 
 /// The limit a serde-saphyr budget error message refers to, if any (for a hint in the message).

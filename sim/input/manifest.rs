@@ -328,6 +328,8 @@ pub struct ManifestSet {
     pub workloads: Vec<crate::input::workloads::PendingWorkload>,
     /// HorizontalPodAutoscalers, in file order.
     pub hpas: Vec<crate::controllers::hpa::Hpa>,
+    /// Services (v1), in file order.
+    pub services: Vec<crate::services::Service>,
 }
 
 /// The kinds this loader understands.
@@ -344,6 +346,7 @@ pub const SUPPORTED_KINDS: &[&str] = &[
     "StatefulSet",
     "PodDisruptionBudget",
     "HorizontalPodAutoscaler",
+    "Service",
 ];
 
 /// A Namespace manifest.
@@ -438,6 +441,7 @@ impl ManifestSet {
                     self.pdbs.push(pdb);
                 }
                 "HorizontalPodAutoscaler" => crate::input::hpa::add_document(self, &doc, file)?,
+                "Service" => crate::input::services::add_document(self, &doc, file)?,
                 k if crate::input::workloads::WORKLOAD_KINDS.contains(&k) => {
                     crate::input::workloads::add_document(self, &doc, file)?;
                 }

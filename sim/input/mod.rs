@@ -10,5 +10,6 @@ pub mod load;
 pub mod loaders;
 pub mod manifest;
 pub mod scenario;
+pub mod services;
 pub mod workloads;
 pub mod yaml;

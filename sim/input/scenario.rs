@@ -432,6 +432,9 @@ pub struct ScenarioFile {
     /// Fault models.
     #[serde(default)]
     pub faults: FaultsSpec,
+    /// Endpoint propagation delay and request loads of the Services (see [`crate::services`]).
+    #[serde(default)]
+    pub services: crate::input::services::ServicesSpec,
 }
 
 /// A compiled arrival generator.
@@ -593,6 +596,8 @@ pub struct Scenario {
     pub text: String,
     /// The cluster autoscaler and its node groups (`None`: no node group).
     pub autoscaler: Option<crate::input::autoscaler::Autoscaler>,
+    /// Services and the endpoints model's settings.
+    pub services: crate::services::ServiceSet,
 }
 
 /// Splits `a.b[0].c` / `a.b.0.c` into segments.
@@ -1004,6 +1009,15 @@ fn compile(
                      under workloads.manifests",
                 ));
             }
+            if !extra.services.is_empty() {
+                return Err(err_at(
+                    shown,
+                    &e.at,
+                    &format!("{field}.apply"),
+                    "applying Service manifests on the timeline is not supported yet; list them under \
+                     workloads.manifests",
+                ));
+            }
             if !extra.nodes.is_empty() {
                 return Err(err_at(
                     shown,
@@ -1212,6 +1226,7 @@ fn compile(
         ignored_fields,
         text: text.to_string(),
         autoscaler,
+        services: crate::input::services::compile(&f.services, set.services.clone(), shown)?,
     };
     limits::check_scenario(&scenario, shown)?;
     Ok(scenario)

@@ -69,6 +69,8 @@ pub struct RunData {
     pub nodes: Option<Table>,
     /// `workloads.csv` (written when controllers run).
     pub workloads: Option<Table>,
+    /// `services.csv` (written when the scenario has Services).
+    pub services: Option<Table>,
 }
 
 impl RunData {
@@ -84,6 +86,7 @@ impl RunData {
             pods: Table::read(&dir.join("pods.csv"))?,
             nodes: Table::read(&dir.join("nodes.csv"))?,
             workloads: Table::read(&dir.join("workloads.csv"))?,
+            services: Table::read(&dir.join("services.csv"))?,
         })
     }
 

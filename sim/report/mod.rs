@@ -5,11 +5,13 @@
 //! Charts (`charts/<name>.svg`, and `.png` with `--png`): `allocation` (allocated / allocatable
 //! of each resource over time), `pods` (pending and running pods over time), `pending_cdf`
 //! (CDF of pending time), `node_heatmap` (CPU allocation per node over time), `workloads`
-//! (desired vs ready replicas per workload, when `workloads.csv` exists).
+//! (desired vs ready replicas per workload, when `workloads.csv` exists), `services` and
+//! `service_requests` (when `services.csv` exists, see [`services`]).
 
 pub mod charts;
 pub mod data;
 pub mod html;
+pub mod services;
 
 use crate::run::output::write_atomic;
 use charts::{Chart, Kind, Series, cdf_points, thin, time_unit};
@@ -118,6 +120,9 @@ pub fn run_charts(d: &RunData) -> Vec<Chart> {
     }
     if let Some(w) = &d.workloads {
         out.push(workloads_chart(w, div, &x_label));
+    }
+    if let Some(s) = &d.services {
+        out.extend(services::charts(s, div, &x_label));
     }
     out
 }

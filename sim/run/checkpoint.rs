@@ -134,6 +134,9 @@ impl<'s> Simulation<'s> {
         if let Some(m) = &mut self.workload_metrics {
             m.flush()?;
         }
+        if let Some(s) = &mut self.services {
+            s.flush()?;
+        }
         let bytes = self.checkpoint_bytes(plan)?;
         write_atomic(dir, FILE_NAME, &bytes)?;
         Ok(Some(dir.join(FILE_NAME)))
@@ -189,6 +192,9 @@ pub fn attach<'s>(
     sim.events_log.reattach(opts.out_dir.as_deref())?;
     if let Some(m) = &mut sim.workload_metrics {
         m.reattach(opts.out_dir.as_deref())?;
+    }
+    if let Some(s) = &mut sim.services {
+        s.reattach(opts.out_dir.as_deref())?;
     }
     sim.next_checkpoint = opts.checkpoint.as_ref().map(|c| {
         let every = c.every.as_micros().max(1);

@@ -90,7 +90,7 @@ pub struct FaultState {
     /// Pods bound to a node whose kubelet was away: they start when it is back.
     deferred_start: BTreeSet<PodId>,
     /// Pods whose container is down (crash back-off or lost node).
-    containers_down: BTreeSet<PodId>,
+    pub(super) containers_down: BTreeSet<PodId>,
     pub(super) draining: BTreeSet<NodeId>,
     pod_crash_rng: SimRng,
     /// Evicted pods that were still running on a partitioned node when it healed (duplicates).
@@ -598,6 +598,7 @@ impl Simulation<'_> {
             }
         }
         self.arm_monitor();
+        self.services_nodes_changed();
         Ok(())
     }
 
@@ -651,6 +652,7 @@ impl Simulation<'_> {
             }
         }
         self.arm_monitor();
+        self.services_nodes_changed();
         Ok(())
     }
 

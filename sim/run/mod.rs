@@ -15,6 +15,7 @@ pub mod hpa;
 pub mod output;
 pub mod placer;
 pub mod schedulers;
+pub mod services;
 pub mod summary;
 pub mod workload_metrics;
 mod workloads;
@@ -117,6 +118,8 @@ pub enum Event {
     },
     /// The HorizontalPodAutoscalers' 15 s sync (see [`hpa`]).
     HpaSync,
+    /// The endpoints model (see [`services`]).
+    Service(services::SvcEvent),
 }
 
 impl Event {
@@ -274,6 +277,8 @@ pub struct Simulation<'s> {
     workload_metrics: Option<workload_metrics::WorkloadMetrics>,
     hpa: hpa::HpaRuntime,
     ca: Option<autoscaler::CaState>,
+    /// Endpoints and accounts of the Services (`None`: the scenario has none).
+    services: Option<services::ServicesRuntime>,
     /// A whole policy replacing the framework's cycle (rebuilt from the scenario on resume).
     #[serde(skip)]
     policy: Option<Box<dyn crate::scheduler::policy::Policy>>,
@@ -369,6 +374,13 @@ impl<'s> Simulation<'s> {
             }
             None => (StreamFile::discard(false), StreamFile::discard(false), StreamFile::discard(false)),
         };
+        let services = match (&opts.out_dir, scenario.services.is_empty()) {
+            (_, true) => None,
+            (Some(dir), false) => Some(StreamFile::create(dir, "services.csv", false)?),
+            (None, false) => Some(StreamFile::discard(false)),
+        }
+        .map(|csv| services::ServicesRuntime::new(scenario.services.services.len(), csv))
+        .transpose()?;
         let events_log = events::EventLog::create(opts.out_dir.as_deref(), opts.events)?;
         let seed = scenario.seed;
         let mut sim = Simulation {
@@ -415,6 +427,7 @@ impl<'s> Simulation<'s> {
                 .map(|a| autoscaler::CaState::new(seed, &a.groups.iter().map(|g| g.min).collect::<Vec<_>>())),
             policy,
             policy_rng: stream(seed, "policy"),
+            services,
         };
         sim.scheduler.queue.set_order(scenario.queue_order);
         sim.timeseries.write(summary::TIMESERIES_HEADER.as_bytes())?;
@@ -626,6 +639,9 @@ impl<'s> Simulation<'s> {
         if let Some(m) = self.workload_metrics.take() {
             m.keep()?;
         }
+        if let Some(s) = self.services.take() {
+            s.keep()?;
+        }
         Ok(())
     }
 
@@ -732,6 +748,7 @@ impl<'s> Simulation<'s> {
             Event::PodReady { pod, epoch } => self.on_pod_ready(pod, epoch),
             Event::PodDeleted { pod, epoch } => self.on_pod_deleted(pod, epoch),
             Event::HpaSync => self.on_hpa_sync(),
+            Event::Service(e) => self.on_service_event(e),
             Event::Sample => {
                 let now = self.queue.now();
                 let usage = self.hpa.total_usage_millis(&self.cluster, &self.workloads, now);
@@ -740,6 +757,7 @@ impl<'s> Simulation<'s> {
                 if let Some(m) = &mut self.workload_metrics {
                     m.sample(&self.workloads, &self.cluster, now)?;
                 }
+                self.services_sample()?;
                 let next = now + self.scenario.sample_period;
                 if next <= self.end {
                     self.push(next, Event::Sample);
@@ -1074,6 +1092,7 @@ impl<'s> Simulation<'s> {
                 continue;
             }
             self.cluster.mark_terminating(*v);
+            self.services_pod_changed(*v);
             self.cluster.note_preempted(*v);
             let grace = crate::engine::time::SimDuration::from_secs(
                 self.cluster.pod(*v).pod.termination_grace_period_seconds.max(0) as u64,
@@ -1188,6 +1207,7 @@ impl<'s> Simulation<'s> {
             }
         }
         summary.cluster_autoscaler = self.ca.as_ref().map(|c| c.summary.clone());
+        summary.services = self.services_finish(end_time.0)?;
         let wall = started.elapsed().as_secs_f64();
         let stats = RunStats {
             wall_clock_ms: wall * 1000.0,

@@ -347,6 +347,9 @@ pub struct Summary {
     /// Cluster-autoscaler node counts (absent without node groups).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster_autoscaler: Option<crate::run::autoscaler::AutoscalerSummary>,
+    /// Per-Service endpoints, availability and load, by `namespace/name` (absent without Services).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub services: Option<std::collections::BTreeMap<String, crate::services::metrics::ServiceSummary>>,
     /// GPU devices at the end of the run, on Ready nodes (absent without GPUs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gpu_at_end: Option<GpuAtEnd>,
@@ -426,6 +429,7 @@ pub fn build(sc: &Scenario, cluster: &ClusterState, m: &Metrics, end: SimTime, t
         trace_digest: format!("sha256:{trace_digest}"),
         workloads: None,
         cluster_autoscaler: None,
+        services: None,
         gpu_at_end: gpu_at_end(cluster),
     }
 }

@@ -167,6 +167,7 @@ impl<'s> Simulation<'s> {
     /// A pod changed (created, bound, running, ready, finished, deleting): its owner is queued
     /// after the kind's informer delay, and the ownership index follows.
     pub(super) fn pod_changed(&mut self, id: PodId) {
+        self.services_pod_changed(id);
         let p = self.cluster.pod(id);
         let Some(uid) = p.pod.owner.as_ref().map(|o| o.uid).filter(|u| *u != 0) else { return };
         let Some(kind) = self.workloads.by_uid(uid).map(|w| w.kind()) else { return };
