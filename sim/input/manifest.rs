@@ -186,6 +186,9 @@ pub struct PodSpecManifest {
     /// `terminationGracePeriodSeconds`.
     #[serde(default)]
     pub termination_grace_period_seconds: Option<i64>,
+    /// `volumes`.
+    #[serde(default)]
+    pub volumes: Vec<crate::input::volumes::VolumeManifest>,
 }
 
 /// A Pod manifest.
@@ -328,6 +331,8 @@ pub struct ManifestSet {
     pub workloads: Vec<crate::input::workloads::PendingWorkload>,
     /// HorizontalPodAutoscalers, in file order.
     pub hpas: Vec<crate::controllers::hpa::Hpa>,
+    /// StorageClasses, PersistentVolumes and PersistentVolumeClaims, in file order.
+    pub storage: crate::input::volumes::StorageManifests,
 }
 
 /// The kinds this loader understands.
@@ -344,6 +349,9 @@ pub const SUPPORTED_KINDS: &[&str] = &[
     "StatefulSet",
     "PodDisruptionBudget",
     "HorizontalPodAutoscaler",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
 ];
 
 /// A Namespace manifest.
@@ -438,6 +446,9 @@ impl ManifestSet {
                     self.pdbs.push(pdb);
                 }
                 "HorizontalPodAutoscaler" => crate::input::hpa::add_document(self, &doc, file)?,
+                k if crate::input::volumes::STORAGE_KINDS.contains(&k) => {
+                    crate::input::volumes::add_document(self, &doc, file, k, (kind_line, kind_col))?;
+                }
                 k if crate::input::workloads::WORKLOAD_KINDS.contains(&k) => {
                     crate::input::workloads::add_document(self, &doc, file)?;
                 }
@@ -703,6 +714,7 @@ pub fn pod_from_manifest(m: &PodManifest, set: &ManifestSet) -> Result<Pod, Stri
         non_zero_cpu_millis: 0,
         non_zero_memory_bytes: 0,
         host_ports: vec![],
+        volumes: crate::input::volumes::pod_volumes(&m.spec.volumes)?,
     };
     pod.finalize();
     Ok(pod)

@@ -593,6 +593,8 @@ pub struct Scenario {
     pub text: String,
     /// The cluster autoscaler and its node groups (`None`: no node group).
     pub autoscaler: Option<crate::input::autoscaler::Autoscaler>,
+    /// StorageClasses, PersistentVolumes and PersistentVolumeClaims at the start.
+    pub storage: crate::model::volume::VolumeStore,
 }
 
 /// Splits `a.b[0].c` / `a.b.0.c` into segments.
@@ -1227,6 +1229,7 @@ fn compile(
         ignored_fields,
         text: text.to_string(),
         autoscaler,
+        storage: set.storage.store().map_err(|e| InputError::file(shown, e))?,
     })
 }
 

@@ -347,6 +347,9 @@ pub struct Summary {
     /// Cluster-autoscaler node counts (absent without node groups).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster_autoscaler: Option<crate::run::autoscaler::AutoscalerSummary>,
+    /// Claims and volumes at the end (only when the scenario has storage objects).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volumes: Option<crate::model::volume::VolumeSummary>,
 }
 
 /// Builds the summary at the end of a run.
@@ -393,6 +396,7 @@ pub fn build(sc: &Scenario, cluster: &ClusterState, m: &Metrics, end: SimTime, t
         trace_digest: format!("sha256:{trace_digest}"),
         workloads: None,
         cluster_autoscaler: None,
+        volumes: None,
     }
 }
 
