@@ -66,32 +66,56 @@ pub fn decide(store: &VolumeStore, key: &ClaimKey, zones: &[String]) -> Option<C
     Some(ClaimDecision::Provision { zone, host: None })
 }
 
-/// The decision for a WaitForFirstConsumer claim once its pod is bound to node `node_name`
-/// (labels `node_labels`, zone `zone`); `excluded`: volumes chosen for the pod's other claims.
-pub fn decide_for_node(
+/// Volume binding for node `node_name` (labels `node_labels`, zone `zone`) of a pod's unbound
+/// WaitForFirstConsumer claims `claims`, as the scheduler's `FindPodVolumes` plans it: a claim
+/// whose `selected-node` names another node rules the node out; the others, smallest request
+/// first, take the smallest matching volume not already chosen, and the rest must be
+/// provisionable on the node (a class with a provisioner whose `allowedTopologies` admit the
+/// node). `None`: the node does not fit ("didn't find available persistent volumes to bind").
+pub fn plan_for_node(
     store: &VolumeStore,
-    key: &ClaimKey,
+    claims: &[ClaimKey],
     node_name: &str,
     node_labels: &Labels,
     zone: &str,
-    excluded: &BTreeSet<String>,
-) -> Option<ClaimDecision> {
-    let c = store.claims.get(key)?;
-    if c.bound {
-        return None;
+) -> Option<Vec<(ClaimKey, ClaimDecision)>> {
+    let mut todo: Vec<&crate::model::volume::PersistentVolumeClaim> = Vec::with_capacity(claims.len());
+    for k in claims {
+        let c = store.claims.get(k)?;
+        if c.selected_node.as_deref().is_some_and(|n| n != node_name) {
+            return None;
+        }
+        if !c.bound {
+            todo.push(c);
+        }
     }
-    if let Some(v) = store.find_matching_volume(c, Some((node_name, node_labels)), true, excluded) {
-        return Some(ClaimDecision::Bind(v.name.clone()));
+    // Upstream sorts by increasing request (`byPVCSize`); ties keep the pod's volume order here.
+    todo.sort_by_key(|c| c.request_bytes);
+    let mut chosen = BTreeSet::new();
+    let mut plan = Vec::with_capacity(todo.len());
+    let mut provision = Vec::new();
+    for c in todo {
+        match store.find_matching_volume(c, Some((node_name, node_labels)), true, &chosen) {
+            Some(v) => {
+                chosen.insert(v.name.clone());
+                plan.push((c.key(), ClaimDecision::Bind(v.name.clone())));
+            }
+            None => provision.push(c),
+        }
     }
-    let class = store.classes.get(&c.storage_class)?;
-    if !class.can_provision() {
-        return None;
+    for c in provision {
+        let class = store.classes.get(&c.storage_class)?;
+        if !class.can_provision() || !class.topology_allows(node_labels) {
+            return None;
+        }
+        let d = if zone.is_empty() {
+            ClaimDecision::Provision { zone: None, host: Some(node_name.to_string()) }
+        } else {
+            ClaimDecision::Provision { zone: Some(zone.to_string()), host: None }
+        };
+        plan.push((c.key(), d));
     }
-    Some(if zone.is_empty() {
-        ClaimDecision::Provision { zone: None, host: Some(node_name.to_string()) }
-    } else {
-        ClaimDecision::Provision { zone: Some(zone.to_string()), host: None }
-    })
+    Some(plan)
 }
 
 /// Carries out a decision; returns what happened.
@@ -250,10 +274,40 @@ mod tests {
         );
         assert!(sync_all(&mut s, &["z1".to_string()]).is_empty());
         let labels = Labels::from([(LABEL_ZONE.to_string(), "z1".to_string())]);
-        let d = decide_for_node(&s, &key("data"), "n1", &labels, "z1", &BTreeSet::new());
-        assert_eq!(d, Some(ClaimDecision::Bind("pv-10".into())));
-        let d = decide_for_node(&s, &key("data"), "n1", &labels, "z1", &BTreeSet::from(["pv-10".to_string()]));
-        assert_eq!(d, Some(ClaimDecision::Provision { zone: Some("z1".into()), host: None }));
+        let d = plan_for_node(&s, &[key("data")], "n1", &labels, "z1");
+        assert_eq!(d, Some(vec![(key("data"), ClaimDecision::Bind("pv-10".into()))]));
+    }
+
+    #[test]
+    fn the_smallest_claim_picks_first_and_the_rest_is_provisioned_in_the_nodes_zone() {
+        let s = store(
+            vec![class("zonal", BindingMode::WaitForFirstConsumer, "csi.example", &[])],
+            vec![pv("pv-10", 10, "zonal")],
+            &[("big", 9, "zonal"), ("small", 2, "zonal")],
+        );
+        let labels = Labels::from([(LABEL_ZONE.to_string(), "z1".to_string())]);
+        let d = plan_for_node(&s, &[key("big"), key("small")], "n1", &labels, "z1").unwrap();
+        assert_eq!(
+            d,
+            vec![
+                (key("small"), ClaimDecision::Bind("pv-10".into())),
+                (key("big"), ClaimDecision::Provision { zone: Some("z1".into()), host: None })
+            ]
+        );
+    }
+
+    #[test]
+    fn a_node_outside_the_allowed_topologies_or_without_a_provisioner_does_not_fit() {
+        let labels = Labels::from([(LABEL_ZONE.to_string(), "z1".to_string())]);
+        let cases = [
+            ("allowed elsewhere", class("c", BindingMode::WaitForFirstConsumer, "csi.example", &["z2"]), false),
+            ("allowed here", class("c", BindingMode::WaitForFirstConsumer, "csi.example", &["z1"]), true),
+            ("no provisioner", class("c", BindingMode::WaitForFirstConsumer, "kubernetes.io/no-provisioner", &[]), false),
+        ];
+        for (name, c, fits) in cases {
+            let s = store(vec![c], vec![], &[("d", 1, "c")]);
+            assert_eq!(plan_for_node(&s, &[key("d")], "n1", &labels, "z1").is_some(), fits, "{name}");
+        }
     }
 
     #[test]

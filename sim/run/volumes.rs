@@ -108,25 +108,26 @@ impl Simulation<'_> {
             crate::model::volume::pod_claims(pod).into_iter().map(|c| (ns.clone(), c)).collect();
         let n = &self.cluster.node(node).node;
         let (name, labels, zone) = (n.name.clone(), n.labels.clone(), n.zone().to_string());
-        let mut chosen = std::collections::BTreeSet::new();
-        let mut events = Vec::new();
-        for k in keys {
-            let store = self.cluster.volumes();
-            let Some(c) = store.claims.get(&k) else { continue };
-            if c.bound || !store.is_delay_binding(c) {
-                continue;
-            }
-            let decision = pvc::decide_for_node(store, &k, &name, &labels, &zone, &chosen);
-            if let Some(c) = self.cluster.volumes_mut().claims.get_mut(&k) {
+        let store = self.cluster.volumes();
+        let delayed: Vec<ClaimKey> = keys
+            .into_iter()
+            .filter(|k| store.claims.get(k).is_some_and(|c| !c.bound && store.is_delay_binding(c)))
+            .collect();
+        if delayed.is_empty() {
+            return Ok(());
+        }
+        // The filters checked this node, so the plan exists; if it did not, the claims stay
+        // Pending with the selected node set, as upstream after a failed provisioning.
+        let plan = pvc::plan_for_node(store, &delayed, &name, &labels, &zone).unwrap_or_default();
+        for k in &delayed {
+            if let Some(c) = self.cluster.volumes_mut().claims.get_mut(k) {
                 c.selected_node = Some(name.clone());
             }
-            if let Some(d) = decision {
-                if let pvc::ClaimDecision::Bind(v) = &d {
-                    chosen.insert(v.clone());
-                }
-                if let Some(e) = pvc::apply(self.cluster.volumes_mut(), &k, d) {
-                    events.push(e);
-                }
+        }
+        let mut events = Vec::new();
+        for (k, d) in plan {
+            if let Some(e) = pvc::apply(self.cluster.volumes_mut(), &k, d) {
+                events.push(e);
             }
         }
         if self.log_volume_events(events)? {
