@@ -75,10 +75,8 @@ fn run_with(
     let sc = scenario::load_str(&text, "test.yaml", dir.path(), &[]).unwrap_or_else(|e| panic!("{e}"));
     let out = dir.path().join("out");
     let opts = RunOptions { out_dir: Some(out.clone()), check_invariants: true };
-    let r = Simulation::new(&sc, &opts)
-        .unwrap()
-        .run_observed(&opts, &mut |o| at(o.now.0 as f64 / 1e6, o.cluster))
-        .unwrap();
+    let r =
+        Simulation::new(&sc, &opts).unwrap().run_observed(&opts, &mut |o| at(o.now.0 as f64 / 1e6, o.cluster)).unwrap();
     let events = std::fs::read_to_string(out.join("events.jsonl"))
         .unwrap()
         .lines()
@@ -177,7 +175,10 @@ fn an_unbound_immediate_claim_keeps_its_pod_pending_with_upstreams_message() {
     let manifests = format!("{STORAGE}{}", claim("data", "static", "8Gi", "ReadWriteOnce"));
     let (r, events) = run_with(&manifests, &format!("  pods:\n{}", pod("app", &["data"], "")), &mut |_, _| {});
     assert_eq!(pod_state(&r.cluster, "app").phase, PodPhase::Pending);
-    assert_eq!(last_message(&events, "app"), "0/3 nodes are available: 3 pod has unbound immediate PersistentVolumeClaims.");
+    assert_eq!(
+        last_message(&events, "app"),
+        "0/3 nodes are available: 3 pod has unbound immediate PersistentVolumeClaims."
+    );
     assert_eq!(r.summary.volumes.as_ref().unwrap().pvcs_pending, 1);
 }
 
@@ -236,13 +237,13 @@ fn a_read_write_once_pod_claim_admits_one_pod_until_it_is_gone() {
         }
     });
     assert!(second_waited);
-    assert!(
-        events.iter().any(|e| e["kind"] == "pod_unschedulable"
+    assert!(events.iter().any(|e| {
+        e["kind"] == "pod_unschedulable"
             && e["pod"] == "default/second"
             && e["message"].as_str().unwrap().contains(
-                "node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode"
-            )),
-    );
+                "node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode",
+            )
+    }),);
     assert_eq!(pod_state(&r.cluster, "second").phase, PodPhase::Running, "scheduled once the first pod is gone");
 }
 

@@ -46,7 +46,8 @@ pub fn decide(store: &VolumeStore, key: &ClaimKey, zones: &[String]) -> Option<C
         // and satisfies it (`checkVolumeSatisfyClaim`).
         let pv = store.volumes.get(v)?;
         let free = pv.claim_ref.as_ref().is_none_or(|r| r == key);
-        let fits = pv.capacity_bytes >= c.request_bytes && pv.offers(&c.access_modes) && pv.storage_class == c.storage_class;
+        let fits =
+            pv.capacity_bytes >= c.request_bytes && pv.offers(&c.access_modes) && pv.storage_class == c.storage_class;
         return (free && fits).then(|| ClaimDecision::Bind(v.clone()));
     }
     let delay = store.is_delay_binding(c);
@@ -153,9 +154,7 @@ pub fn sync_all(store: &mut VolumeStore, zones: &[String]) -> Vec<VolumeEvent> {
 mod tests {
     use super::*;
     use crate::model::node::LABEL_ZONE;
-    use crate::model::volume::{
-        AccessMode, BindingMode, ClaimTemplate, PersistentVolume, ReclaimPolicy, StorageClass,
-    };
+    use crate::model::volume::{AccessMode, BindingMode, ClaimTemplate, PersistentVolume, ReclaimPolicy, StorageClass};
 
     fn class(name: &str, mode: BindingMode, provisioner: &str, zones: &[&str]) -> StorageClass {
         StorageClass {
@@ -302,7 +301,11 @@ mod tests {
         let cases = [
             ("allowed elsewhere", class("c", BindingMode::WaitForFirstConsumer, "csi.example", &["z2"]), false),
             ("allowed here", class("c", BindingMode::WaitForFirstConsumer, "csi.example", &["z1"]), true),
-            ("no provisioner", class("c", BindingMode::WaitForFirstConsumer, "kubernetes.io/no-provisioner", &[]), false),
+            (
+                "no provisioner",
+                class("c", BindingMode::WaitForFirstConsumer, "kubernetes.io/no-provisioner", &[]),
+                false,
+            ),
         ];
         for (name, c, fits) in cases {
             let s = store(vec![c], vec![], &[("d", 1, "c")]);

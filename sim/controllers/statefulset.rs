@@ -225,7 +225,10 @@ pub fn claims(set: &StatefulSet, ord: i32) -> Vec<crate::model::volume::ClaimTem
     set.spec
         .volume_claim_templates
         .iter()
-        .map(|t| crate::model::volume::ClaimTemplate { name: format!("{}-{}-{ord}", t.name, set.meta.name), ..t.clone() })
+        .map(|t| crate::model::volume::ClaimTemplate {
+            name: format!("{}-{}-{ord}", t.name, set.meta.name),
+            ..t.clone()
+        })
         .collect()
 }
 

@@ -363,7 +363,11 @@ pub fn pod_volumes(v: &[VolumeManifest]) -> Result<Vec<PodVolume>, String> {
                     .volume_claim_template
                     .as_ref()
                     .ok_or_else(|| format!("{field}.ephemeral.volumeClaimTemplate: required"))?;
-                VolumeSource::Ephemeral(claim_template(&m.name, &t.spec, &format!("{field}.ephemeral.volumeClaimTemplate"))?)
+                VolumeSource::Ephemeral(claim_template(
+                    &m.name,
+                    &t.spec,
+                    &format!("{field}.ephemeral.volumeClaimTemplate"),
+                )?)
             }
             (None, None, Some(c)) => VolumeSource::Csi(c.driver.clone()),
             (None, None, None) => VolumeSource::Other,
@@ -402,7 +406,9 @@ pub fn add_document(
             let binding_mode = match m.volume_binding_mode.as_deref() {
                 None | Some("Immediate") => BindingMode::Immediate,
                 Some("WaitForFirstConsumer") => BindingMode::WaitForFirstConsumer,
-                Some(o) => return Err(e("volumeBindingMode", format!("{o:?} is not one of Immediate, WaitForFirstConsumer"))),
+                Some(o) => {
+                    return Err(e("volumeBindingMode", format!("{o:?} is not one of Immediate, WaitForFirstConsumer")));
+                }
             };
             let reclaim = reclaim_policy(m.reclaim_policy.as_deref(), ReclaimPolicy::Delete, "reclaimPolicy")
                 .map_err(|x| e("reclaimPolicy", x))?;
@@ -541,8 +547,14 @@ spec:
     fn malformed_storage_objects_name_the_field() {
         let cases = [
             ("kind: StorageClass\nmetadata: {name: x}\n", "provisioner"),
-            ("kind: StorageClass\nmetadata: {name: x}\nprovisioner: p\nvolumeBindingMode: Later\n", "volumeBindingMode"),
-            ("kind: PersistentVolume\nmetadata: {name: x}\nspec: {accessModes: [ReadWriteOnce]}\n", "spec.capacity.storage"),
+            (
+                "kind: StorageClass\nmetadata: {name: x}\nprovisioner: p\nvolumeBindingMode: Later\n",
+                "volumeBindingMode",
+            ),
+            (
+                "kind: PersistentVolume\nmetadata: {name: x}\nspec: {accessModes: [ReadWriteOnce]}\n",
+                "spec.capacity.storage",
+            ),
             (
                 "kind: PersistentVolume\nmetadata: {name: x}\nspec: {capacity: {storage: 1Gi}, accessModes: [Sometimes]}\n",
                 "spec.accessModes",

@@ -8,7 +8,7 @@
 //! node), the smallest wins; a volume pre-bound to the claim (`claimRef`) wins outright.
 
 use crate::model::node::{LABEL_HOSTNAME, LABEL_REGION, LABEL_REGION_BETA, LABEL_ZONE, LABEL_ZONE_BETA};
-use crate::model::selector::{Labels, LabelSelectorRequirement, NodeSelector, NodeSelectorTerm, SelectorOperator};
+use crate::model::selector::{LabelSelectorRequirement, Labels, NodeSelector, NodeSelectorTerm, SelectorOperator};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -105,9 +105,10 @@ impl StorageClass {
     /// requirements must all hold for `labels`.
     pub fn topology_allows(&self, labels: &Labels) -> bool {
         self.allowed_topologies.is_empty()
-            || self.allowed_topologies.iter().any(|term| {
-                term.iter().all(|(k, vals)| labels.get(k).is_some_and(|v| vals.iter().any(|x| x == v)))
-            })
+            || self
+                .allowed_topologies
+                .iter()
+                .any(|term| term.iter().all(|(k, vals)| labels.get(k).is_some_and(|v| vals.iter().any(|x| x == v))))
     }
 
     /// The zones the allowed topologies name (for provisioning an Immediate claim), in the order
@@ -521,10 +522,18 @@ mod tests {
         let cases: Vec<(&str, Vec<PersistentVolume>, Option<&str>)> = vec![
             (
                 "smallest of three that fit",
-                vec![pv("a", 20, "s", &[ReadWriteOnce]), pv("b", 10, "s", &[ReadWriteOnce]), pv("c", 50, "s", &[ReadWriteOnce])],
+                vec![
+                    pv("a", 20, "s", &[ReadWriteOnce]),
+                    pv("b", 10, "s", &[ReadWriteOnce]),
+                    pv("c", 50, "s", &[ReadWriteOnce]),
+                ],
                 Some("b"),
             ),
-            ("too small is skipped", vec![pv("a", 5, "s", &[ReadWriteOnce]), pv("b", 10, "s", &[ReadWriteOnce])], Some("b")),
+            (
+                "too small is skipped",
+                vec![pv("a", 5, "s", &[ReadWriteOnce]), pv("b", 10, "s", &[ReadWriteOnce])],
+                Some("b"),
+            ),
             ("another class is skipped", vec![pv("a", 10, "other", &[ReadWriteOnce])], None),
             ("missing access mode is skipped", vec![pv("a", 10, "s", &[ReadOnlyMany])], None),
             ("a superset of modes fits", vec![pv("a", 10, "s", &[ReadWriteOnce, ReadOnlyMany])], Some("a")),

@@ -13,8 +13,8 @@ pub mod output;
 pub mod placer;
 pub mod schedulers;
 pub mod summary;
-pub mod workload_metrics;
 mod volumes;
+pub mod workload_metrics;
 mod workloads;
 
 use crate::cluster::invariants;

@@ -86,7 +86,9 @@ impl Simulation<'_> {
             .volumes
             .iter()
             .filter_map(|v| match &v.source {
-                VolumeSource::Ephemeral(t) => Some(ClaimTemplate { name: format!("{}-{}", pod.name, v.name), ..t.clone() }),
+                VolumeSource::Ephemeral(t) => {
+                    Some(ClaimTemplate { name: format!("{}-{}", pod.name, v.name), ..t.clone() })
+                }
                 _ => None,
             })
             .collect();
@@ -104,8 +106,7 @@ impl Simulation<'_> {
             return Ok(());
         }
         let ns = pod.namespace.clone();
-        let keys: Vec<ClaimKey> =
-            crate::model::volume::pod_claims(pod).into_iter().map(|c| (ns.clone(), c)).collect();
+        let keys: Vec<ClaimKey> = crate::model::volume::pod_claims(pod).into_iter().map(|c| (ns.clone(), c)).collect();
         let n = &self.cluster.node(node).node;
         let (name, labels, zone) = (n.name.clone(), n.labels.clone(), n.zone().to_string());
         let store = self.cluster.volumes();

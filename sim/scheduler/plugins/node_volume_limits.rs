@@ -42,10 +42,7 @@ pub fn attachable_volumes(store: &VolumeStore, pod: &Pod, out: &mut BTreeMap<Str
                 if let Some(class) = store.classes.get(&c.storage_class)
                     && class.can_provision()
                 {
-                    out.insert(
-                        format!("{}/{}/{}", class.provisioner, c.namespace, c.name),
-                        class.provisioner.clone(),
-                    );
+                    out.insert(format!("{}/{}/{}", class.provisioner, c.namespace, c.name), class.provisioner.clone());
                 }
             }
         }

@@ -125,31 +125,55 @@ mod tests {
     fn volume_binding_follows_upstream_verdicts() {
         // Nodes: a1 in zone-a, b1 in zone-b. Class `wffc` provisions (any zone), `only-b`
         // provisions in zone-b only, `local` cannot provision, `imm` is Immediate.
-        let cases: Vec<(&str, Vec<&str>, &str, Code, Vec<&str>)> = vec![
+        type Case<'a> = (&'a str, Vec<&'a str>, &'a str, Code, Vec<&'a str>);
+        let cases: Vec<Case> = vec![
             ("a pod without claims is skipped", vec![], "a1", Code::Skip, vec![]),
-            ("a missing claim is unresolvable", vec!["nope"], "a1", Code::UnschedulableAndUnresolvable, vec![
-                "persistentvolumeclaim \"nope\" not found",
-            ]),
-            ("an unbound immediate claim is unresolvable", vec!["imm-pending"], "a1", Code::UnschedulableAndUnresolvable, vec![
-                REASON_UNBOUND_IMMEDIATE,
-            ]),
+            (
+                "a missing claim is unresolvable",
+                vec!["nope"],
+                "a1",
+                Code::UnschedulableAndUnresolvable,
+                vec!["persistentvolumeclaim \"nope\" not found"],
+            ),
+            (
+                "an unbound immediate claim is unresolvable",
+                vec!["imm-pending"],
+                "a1",
+                Code::UnschedulableAndUnresolvable,
+                vec![REASON_UNBOUND_IMMEDIATE],
+            ),
             ("a bound zone-a volume fits zone-a", vec!["bound-a"], "a1", Code::Success, vec![]),
-            ("a bound zone-a volume conflicts with zone-b", vec!["bound-a"], "b1", Code::UnschedulableAndUnresolvable, vec![
-                REASON_NODE_CONFLICT,
-            ]),
+            (
+                "a bound zone-a volume conflicts with zone-b",
+                vec!["bound-a"],
+                "b1",
+                Code::UnschedulableAndUnresolvable,
+                vec![REASON_NODE_CONFLICT],
+            ),
             ("a provisionable wffc claim fits anywhere", vec!["wffc-1"], "b1", Code::Success, vec![]),
-            ("allowed topologies exclude zone-a", vec!["only-b-1"], "a1", Code::UnschedulableAndUnresolvable, vec![
-                REASON_BIND_CONFLICT,
-            ]),
+            (
+                "allowed topologies exclude zone-a",
+                vec!["only-b-1"],
+                "a1",
+                Code::UnschedulableAndUnresolvable,
+                vec![REASON_BIND_CONFLICT],
+            ),
             ("allowed topologies admit zone-b", vec!["only-b-1"], "b1", Code::Success, vec![]),
             ("a local volume in zone-a serves zone-a", vec!["local-1"], "a1", Code::Success, vec![]),
-            ("no local volume in zone-b and no provisioner", vec!["local-1"], "b1", Code::UnschedulableAndUnresolvable, vec![
-                REASON_BIND_CONFLICT,
-            ]),
-            ("both reasons at once", vec!["bound-a", "local-1"], "b1", Code::UnschedulableAndUnresolvable, vec![
-                REASON_NODE_CONFLICT,
-                REASON_BIND_CONFLICT,
-            ]),
+            (
+                "no local volume in zone-b and no provisioner",
+                vec!["local-1"],
+                "b1",
+                Code::UnschedulableAndUnresolvable,
+                vec![REASON_BIND_CONFLICT],
+            ),
+            (
+                "both reasons at once",
+                vec!["bound-a", "local-1"],
+                "b1",
+                Code::UnschedulableAndUnresolvable,
+                vec![REASON_NODE_CONFLICT, REASON_BIND_CONFLICT],
+            ),
         ];
         for (name, claims, node, code, reasons) in cases {
             let f = VolumeFixture::standard();

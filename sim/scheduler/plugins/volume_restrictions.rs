@@ -13,7 +13,8 @@ use crate::scheduler::plugins::volume_binding::claim_not_found;
 /// The plugin name.
 pub const NAME: &str = "VolumeRestrictions";
 /// Upstream's `ErrReasonReadWriteOncePodConflict`.
-pub const REASON_RWOP: &str = "node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode";
+pub const REASON_RWOP: &str =
+    "node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode";
 
 /// The VolumeRestrictions plugin.
 #[derive(Clone, Debug, Default)]

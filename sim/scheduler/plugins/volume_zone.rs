@@ -127,13 +127,24 @@ mod tests {
         };
         s.create_claim("default", "multi", &t);
         s.bind(&("default".into(), "multi".into()), "pv-multi");
-        let cases: Vec<(&str, &str, Vec<(&str, &str)>, Code)> = vec![
+        type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, Code);
+        let cases: Vec<Case> = vec![
             ("same zone fits", "bound-a", vec![(LABEL_ZONE, "zone-a")], Code::Success),
             ("another zone does not", "bound-a", vec![(LABEL_ZONE, "zone-b")], Code::UnschedulableAndUnresolvable),
             ("a node without topology labels fits", "bound-a", vec![("x", "y")], Code::Success),
-            ("a region-only node lacks the zone", "bound-a", vec![(LABEL_REGION, "r")], Code::UnschedulableAndUnresolvable),
+            (
+                "a region-only node lacks the zone",
+                "bound-a",
+                vec![(LABEL_REGION, "r")],
+                Code::UnschedulableAndUnresolvable,
+            ),
             ("beta volume label vs GA node label, listed zone", "multi", vec![(LABEL_ZONE, "zone-c")], Code::Success),
-            ("beta volume label vs GA node label, other zone", "multi", vec![(LABEL_ZONE, "zone-a")], Code::UnschedulableAndUnresolvable),
+            (
+                "beta volume label vs GA node label, other zone",
+                "multi",
+                vec![(LABEL_ZONE, "zone-a")],
+                Code::UnschedulableAndUnresolvable,
+            ),
         ];
         for (name, claim, labels, code) in cases {
             let pod = pod_with_claims("p", &[claim]);
@@ -155,8 +166,18 @@ mod tests {
             ("no claims", vec![], Code::Skip, ""),
             ("an unbound wffc claim only", vec!["wffc-1"], Code::Skip, ""),
             ("a bound volume without zone labels", vec!["rwop"], Code::Skip, ""),
-            ("missing claim", vec!["ghost"], Code::UnschedulableAndUnresolvable, "persistentvolumeclaim \"ghost\" not found"),
-            ("unbound immediate claim", vec!["imm-pending"], Code::UnschedulableAndUnresolvable, "PersistentVolume had no name"),
+            (
+                "missing claim",
+                vec!["ghost"],
+                Code::UnschedulableAndUnresolvable,
+                "persistentvolumeclaim \"ghost\" not found",
+            ),
+            (
+                "unbound immediate claim",
+                vec!["imm-pending"],
+                Code::UnschedulableAndUnresolvable,
+                "PersistentVolume had no name",
+            ),
         ];
         for (name, claims, code, reason) in cases {
             let pod = pod_with_claims("p", &claims);
