@@ -323,3 +323,28 @@ fn ephemeral_volumes_get_a_claim_named_after_the_pod() {
     assert!(c.bound);
     assert_eq!(pod_state(&r.cluster, "scratch").phase, PodPhase::Running);
 }
+
+#[test]
+fn explain_shows_the_volume_node_affinity_conflict_per_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = |name: &str, zone: &str| {
+        format!(
+            "---\napiVersion: v1\nkind: Node\nmetadata: {{name: {name}, labels: {{topology.kubernetes.io/zone: {zone}}}}}\nstatus: {{allocatable: {{cpu: 4, memory: 8Gi, pods: 110}}}}\n"
+        )
+    };
+    let pv = "---\napiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv-a, labels: {topology.kubernetes.io/zone: a}}\nspec:\n  storageClassName: static\n  accessModes: [ReadWriteOnce]\n  capacity: {storage: 1Gi}\n  nodeAffinity:\n    required:\n      nodeSelectorTerms:\n      - matchExpressions: [{key: topology.kubernetes.io/zone, operator: In, values: [a]}]\n";
+    let pod = "---\napiVersion: v1\nkind: Pod\nmetadata: {name: app}\nspec:\n  containers: [{name: c, image: i}]\n  volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]\n";
+    let text = format!(
+        "{STORAGE}{}{}{pv}{}{pod}",
+        node("n-a", "a"),
+        node("n-b", "b"),
+        claim("data", "static", "1Gi", "ReadWriteOnce")
+    );
+    let f = dir.path().join("m.yaml");
+    std::fs::write(&f, text).unwrap();
+    let e = kubesim::explain::explain(&[f], None, "app", 1).unwrap();
+    assert_eq!(e.selected.as_deref(), Some("n-a"));
+    let b = e.nodes.iter().find(|n| n.name == "n-b").unwrap();
+    assert!(!b.feasible);
+    assert_eq!(b.reasons, vec!["node(s) had volume node affinity conflict"]);
+}

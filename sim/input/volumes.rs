@@ -290,19 +290,19 @@ pub struct StorageClassManifest {
     pub allow_volume_expansion: Option<bool>,
 }
 
-fn access_modes(v: &[String], field: &str) -> Result<Vec<AccessMode>, String> {
+fn access_modes(v: &[String], field: &str) -> Result<Vec<AccessMode>, (String, String)> {
     let mut out = Vec::new();
     for (i, s) in v.iter().enumerate() {
-        let m = AccessMode::parse(s).map_err(|e| format!("{field}[{i}]: {e}"))?;
+        let m = AccessMode::parse(s).map_err(|e| (format!("{field}[{i}]"), e))?;
         if !out.contains(&m) {
             out.push(m);
         }
     }
     if out.is_empty() {
-        return Err(format!("{field}: at least 1 access mode is required"));
+        return Err((field.to_string(), "at least 1 access mode is required".into()));
     }
     if out.contains(&AccessMode::ReadWriteOncePod) && out.len() > 1 {
-        return Err(format!("{field}: may not use ReadWriteOncePod with other access modes"));
+        return Err((field.to_string(), "may not use ReadWriteOncePod with other access modes".into()));
     }
     Ok(out)
 }
@@ -317,25 +317,35 @@ fn reclaim_policy(s: Option<&str>, default: ReclaimPolicy, field: &str) -> Resul
     })
 }
 
-/// Converts a claim spec (`field`: its path, for messages) into a template named `name`.
-pub fn claim_template(name: &str, spec: &ClaimSpecManifest, field: &str) -> Result<ClaimTemplate, String> {
+/// Converts a claim spec into a template named `name`. `spec_path`: the path of the spec, for
+/// errors, which are `(field path, message)`.
+pub fn claim_template(
+    name: &str,
+    spec: &ClaimSpecManifest,
+    spec_path: &str,
+) -> Result<ClaimTemplate, (String, String)> {
+    let at = |f: &str| if spec_path.is_empty() { f.to_string() } else { format!("{spec_path}.{f}") };
     if name.is_empty() {
-        return Err(format!("{field}: metadata.name is required"));
+        let meta = match spec_path.strip_suffix("spec") {
+            Some(parent) => format!("{parent}metadata.name"),
+            None => at("metadata.name"),
+        };
+        return Err((meta, "a name is required".into()));
     }
     let request_bytes = spec
         .resources
         .requests
         .get("storage")
         .or_else(|| spec.resources.limits.get("storage"))
-        .ok_or_else(|| format!("{field}.spec.resources.requests.storage: a storage request is required"))?;
+        .ok_or_else(|| (at("resources.requests.storage"), "a storage request is required".to_string()))?;
     if request_bytes <= 0 {
-        return Err(format!("{field}.spec.resources.requests.storage: must be greater than zero"));
+        return Err((at("resources.requests.storage"), "must be greater than zero".into()));
     }
     Ok(ClaimTemplate {
         name: name.to_string(),
         storage_class: spec.storage_class_name.clone(),
         request_bytes,
-        access_modes: access_modes(&spec.access_modes, &format!("{field}.spec.accessModes"))?,
+        access_modes: access_modes(&spec.access_modes, &at("accessModes"))?,
         volume_name: spec.volume_name.clone().filter(|v| !v.is_empty()),
     })
 }
@@ -363,11 +373,8 @@ pub fn pod_volumes(v: &[VolumeManifest]) -> Result<Vec<PodVolume>, String> {
                     .volume_claim_template
                     .as_ref()
                     .ok_or_else(|| format!("{field}.ephemeral.volumeClaimTemplate: required"))?;
-                VolumeSource::Ephemeral(claim_template(
-                    &m.name,
-                    &t.spec,
-                    &format!("{field}.ephemeral.volumeClaimTemplate"),
-                )?)
+                let path = format!("{field}.ephemeral.volumeClaimTemplate.spec");
+                VolumeSource::Ephemeral(claim_template(&m.name, &t.spec, &path).map_err(|(f, e)| format!("{f}: {e}"))?)
             }
             (None, None, Some(c)) => VolumeSource::Csi(c.driver.clone()),
             (None, None, None) => VolumeSource::Other,
@@ -441,7 +448,7 @@ pub fn add_document(
                 .capacity
                 .get("storage")
                 .ok_or_else(|| e("spec.capacity.storage", "a storage capacity is required".into()))?;
-            let modes = access_modes(&m.spec.access_modes, "spec.accessModes").map_err(|x| e("spec.accessModes", x))?;
+            let modes = access_modes(&m.spec.access_modes, "spec.accessModes").map_err(|(f, x)| e(&f, x))?;
             let node_affinity = m.spec.node_affinity.as_ref().and_then(|a| a.required.clone());
             if let Some(s) = &node_affinity {
                 s.validate().map_err(|x| e("spec.nodeAffinity.required", x.to_string()))?;
@@ -474,8 +481,8 @@ pub fn add_document(
             let m = p.value;
             let name = m.metadata.name.clone();
             let ns = m.metadata.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "default".into());
-            let t = claim_template(&name, &m.spec, "PersistentVolumeClaim")
-                .map_err(|x| err(file, line, col, "spec", "PersistentVolumeClaim", &name, x))?;
+            let t = claim_template(&name, &m.spec, "spec")
+                .map_err(|(f, x)| err(file, line, col, &f, "PersistentVolumeClaim", &name, x))?;
             set.storage.claims.push((ns, t));
         }
     }
@@ -557,9 +564,16 @@ spec:
             ),
             (
                 "kind: PersistentVolume\nmetadata: {name: x}\nspec: {capacity: {storage: 1Gi}, accessModes: [Sometimes]}\n",
+                "spec.accessModes[0]",
+            ),
+            (
+                "kind: PersistentVolumeClaim\nmetadata: {name: x}\nspec: {accessModes: [ReadWriteOnce]}\n",
+                "spec.resources.requests.storage",
+            ),
+            (
+                "kind: PersistentVolumeClaim\nmetadata: {name: x}\nspec: {resources: {requests: {storage: 1}}}\n",
                 "spec.accessModes",
             ),
-            ("kind: PersistentVolumeClaim\nmetadata: {name: x}\nspec: {accessModes: [ReadWriteOnce]}\n", "spec"),
         ];
         for (text, field) in cases {
             let e = load(text).unwrap_err();

@@ -396,9 +396,9 @@ pub fn convert(p: &PendingWorkload, set: &ManifestSet) -> Result<Workload, Input
                                 .iter()
                                 .enumerate()
                                 .map(|(i, t)| {
-                                    let f = format!("spec.volumeClaimTemplates[{i}]");
+                                    let f = format!("spec.volumeClaimTemplates[{i}].spec");
                                     crate::input::volumes::claim_template(&t.metadata.name, &t.spec, &f)
-                                        .map_err(|e| field_err(p, &f, e))
+                                        .map_err(|(f, e)| field_err(p, &f, e))
                                 })
                                 .collect::<Result<_, _>>()?,
                         },
