@@ -629,4 +629,39 @@ mod tests {
         assert!(s.claim("default", "c").unwrap().bound);
         assert_eq!(s.summary().pvs_provisioned, 1);
     }
+
+    proptest::proptest! {
+        /// Whatever the volumes, the controller's choice is an eligible volume and no eligible
+        /// volume is smaller.
+        #[test]
+        fn the_choice_is_always_a_smallest_eligible_volume(
+            vols in proptest::collection::vec((1i64..64, 0usize..2, proptest::bool::ANY, proptest::bool::ANY), 0..12),
+            request in 1i64..64,
+        ) {
+            let classes = ["s", "t"];
+            let pvs: Vec<PersistentVolume> = vols
+                .iter()
+                .enumerate()
+                .map(|(i, (gib, class, rwx, taken))| {
+                    let modes = if *rwx { vec![AccessMode::ReadWriteMany] } else { vec![AccessMode::ReadWriteOnce] };
+                    let mut v = pv(&format!("v{i:02}"), *gib, classes[*class], &modes);
+                    if *taken {
+                        v.claim_ref = Some(("other".into(), "x".into()));
+                    }
+                    v
+                })
+                .collect();
+            let s = store_with(pvs, request, "s");
+            let c = s.claim("default", "c").unwrap();
+            let eligible = |v: &PersistentVolume| {
+                v.claim_ref.is_none() && v.storage_class == "s" && v.offers(&c.access_modes) && v.capacity_bytes >= c.request_bytes
+            };
+            let smallest = s.volumes.values().filter(|v| eligible(v)).map(|v| v.capacity_bytes).min();
+            let got = s.find_matching_volume(c, None, false, &BTreeSet::new());
+            proptest::prop_assert_eq!(got.map(|v| v.capacity_bytes), smallest);
+            if let Some(v) = got {
+                proptest::prop_assert!(eligible(v));
+            }
+        }
+    }
 }
