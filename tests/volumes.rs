@@ -74,7 +74,7 @@ fn run_with(
     let text = format!("{HEAD}workloads:\n  manifests: [storage.yaml]\n{rest}");
     let sc = scenario::load_str(&text, "test.yaml", dir.path(), &[]).unwrap_or_else(|e| panic!("{e}"));
     let out = dir.path().join("out");
-    let opts = RunOptions { out_dir: Some(out.clone()), check_invariants: true };
+    let opts = RunOptions { out_dir: Some(out.clone()), check_invariants: true, ..Default::default() };
     let r =
         Simulation::new(&sc, &opts).unwrap().run_observed(&opts, &mut |o| at(o.now.0 as f64 / 1e6, o.cluster)).unwrap();
     let events = std::fs::read_to_string(out.join("events.jsonl"))
@@ -106,7 +106,7 @@ fn last_message(events: &[serde_json::Value], pod: &str) -> String {
 fn a_statefulset_with_wait_for_first_consumer_zonal_volumes_lands_in_the_volumes_zone_and_stays_pending_while_that_zone_is_down()
  {
     let sc = scenario::load(Path::new("scenarios/statefulset-zonal-volumes.yaml"), &[]).unwrap();
-    let opts = RunOptions { out_dir: None, check_invariants: true };
+    let opts = RunOptions { out_dir: None, check_invariants: true, ..Default::default() };
     let mut during_outage = Vec::new();
     let r = Simulation::new(&sc, &opts)
         .unwrap()
@@ -143,7 +143,11 @@ fn a_statefulset_with_wait_for_first_consumer_zonal_volumes_lands_in_the_volumes
 fn the_pending_statefulset_pod_reports_the_volume_node_affinity_conflict() {
     let dir = tempfile::tempdir().unwrap();
     let sc = scenario::load(Path::new("scenarios/statefulset-zonal-volumes.yaml"), &[]).unwrap();
-    kubesim::run::run(&sc, &RunOptions { out_dir: Some(dir.path().into()), check_invariants: false }).unwrap();
+    kubesim::run::run(
+        &sc,
+        &RunOptions { out_dir: Some(dir.path().into()), check_invariants: false, ..Default::default() },
+    )
+    .unwrap();
     let events: Vec<serde_json::Value> = std::fs::read_to_string(dir.path().join("events.jsonl"))
         .unwrap()
         .lines()
@@ -267,7 +271,8 @@ fn a_node_at_its_csi_attach_limit_takes_no_new_volume() {
         pod("p2", &["d2"], "")
     );
     let sc = scenario::load_str(&text, "test.yaml", dir.path(), &[]).unwrap_or_else(|e| panic!("{e}"));
-    let r = kubesim::run::run(&sc, &RunOptions { out_dir: None, check_invariants: true }).unwrap();
+    let r =
+        kubesim::run::run(&sc, &RunOptions { out_dir: None, check_invariants: true, ..Default::default() }).unwrap();
     let phases: Vec<PodPhase> = ["p1", "p2"].iter().map(|n| pod_state(&r.cluster, n).phase).collect();
     assert_eq!(phases, vec![PodPhase::Running, PodPhase::Pending]);
     assert!(!r.cluster.volumes().claim("default", "d2").unwrap().bound);

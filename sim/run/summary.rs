@@ -10,7 +10,7 @@ use crate::input::scenario::Scenario;
 use crate::model::resources::Resources;
 use crate::run::RunStats;
 use crate::run::output::{ratio6, write_atomic};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The extended resource counted as GPUs (whole devices).
@@ -57,7 +57,7 @@ pub const NODES_HEADER: [&str; 12] = [
     "not_ready_us",
 ];
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
 struct Triple {
     cpu: i64,
     mem: i64,
@@ -75,7 +75,7 @@ impl Triple {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
 struct Integral {
     cpu: u128,
     mem: u128,
@@ -90,7 +90,7 @@ impl Integral {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct NodeMetrics {
     last: SimTime,
     requested: Integral,
@@ -100,7 +100,7 @@ struct NodeMetrics {
 }
 
 /// Running metrics of a run.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Metrics {
     last: SimTime,
     requested: Triple,
@@ -350,6 +350,39 @@ pub struct Summary {
     /// Claims and volumes at the end (only when the scenario has storage objects).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub volumes: Option<crate::model::volume::VolumeSummary>,
+    /// GPU devices at the end of the run, on Ready nodes (absent without GPUs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu_at_end: Option<GpuAtEnd>,
+}
+
+/// GPU devices at the end of a run, on Ready nodes (per-device milli-GPU, SPEC §4). With an
+/// arrival-mode trace replay this is the FGD paper's measure once the whole (inflated) demand has
+/// arrived: `unallocated_pct` is the share of GPU capacity left unallocated.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct GpuAtEnd {
+    /// GPU devices.
+    pub devices: u64,
+    /// Their capacity, milli-GPU (1,000 per device).
+    pub capacity_milli: i64,
+    /// Milli-GPU allocated to pods.
+    pub allocated_milli: i64,
+    /// `100 × (capacity − allocated) / capacity`, rounded to 6 decimals.
+    pub unallocated_pct: f64,
+}
+
+/// The [`GpuAtEnd`] figures of `cluster`, `None` without GPU devices on Ready nodes.
+pub fn gpu_at_end(cluster: &ClusterState) -> Option<GpuAtEnd> {
+    let mut g = GpuAtEnd::default();
+    for n in cluster.nodes().iter().filter(|n| n.ready) {
+        g.devices += n.gpu_free_milli.len() as u64;
+        g.capacity_milli += n.gpu_free_milli.len() as i64 * crate::model::gpu::MILLI;
+        g.allocated_milli += n.gpu_free_milli.iter().map(|f| crate::model::gpu::MILLI - f).sum::<i64>();
+    }
+    if g.devices == 0 {
+        return None;
+    }
+    g.unallocated_pct = round6(100.0 * (g.capacity_milli - g.allocated_milli) as f64 / g.capacity_milli as f64);
+    Some(g)
 }
 
 /// Builds the summary at the end of a run.
@@ -397,6 +430,7 @@ pub fn build(sc: &Scenario, cluster: &ClusterState, m: &Metrics, end: SimTime, t
         workloads: None,
         cluster_autoscaler: None,
         volumes: None,
+        gpu_at_end: gpu_at_end(cluster),
     }
 }
 
