@@ -1,7 +1,7 @@
 //! Kubernetes manifests: the YAML shapes of Node, Pod and PriorityClass, and their conversion
 //! into the simulator's model.
 //!
-//! Real manifests load as they are: fields the simulator does not model (probes, volumes,
+//! Real manifests load as they are: fields the simulator does not model (probes, volume mounts,
 //! `status` of a Pod, ...) are accepted, collected, and reported once per run. Defaults are
 //! applied as the API server would: requests default to limits, the namespace to `default`,
 //! priority from the PriorityClass, and the DefaultTolerationSeconds admission plugin's
