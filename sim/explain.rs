@@ -158,6 +158,15 @@ fn build_cluster(set: &ManifestSet, pod_ref: &str) -> Result<(ClusterState, crat
     for n in &set.nodes {
         cluster.add_node(n.clone()).map_err(|e| InputError::file("-f", e.to_string()))?;
     }
+    // Storage as the PV controller leaves it: Immediate claims bound or provisioned.
+    *cluster.volumes_mut() = set.storage.store().map_err(|e| InputError::file("-f", e))?;
+    let mut zones: Vec<String> = Vec::new();
+    for n in &set.nodes {
+        if !n.zone().is_empty() && !zones.iter().any(|z| z == n.zone()) {
+            zones.push(n.zone().to_string());
+        }
+    }
+    crate::controllers::persistent_volume::sync_all(cluster.volumes_mut(), &zones);
     let now = crate::engine::time::SimTime::ZERO;
     let mut target = None;
     for (m, origin) in &set.pods {

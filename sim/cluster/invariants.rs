@@ -47,6 +47,44 @@ fn check_gpus(cluster: &ClusterState) -> Result<(), Violation> {
     Ok(())
 }
 
+/// Storage: a bound claim's volume exists and points back at it (so no volume serves two claims),
+/// and an assigned pod (placed by the scheduler) sits on a node its bound volumes admit.
+fn check_volumes(cluster: &ClusterState) -> Result<(), Violation> {
+    let store = cluster.volumes();
+    if store.is_empty() {
+        return Ok(());
+    }
+    for c in store.claims.values().filter(|c| c.bound) {
+        let ok = store.bound_volume(c).is_some_and(|v| v.claim_ref.as_ref() == Some(&c.key()));
+        if !ok {
+            return Err(Violation(format!(
+                "claim {}/{} is bound to {:?}, which does not point back at it",
+                c.namespace, c.name, c.volume_name
+            )));
+        }
+    }
+    for p in cluster.pods().iter().filter(|p| p.is_assigned() && !p.pod.volumes.is_empty() && p.pod.node_name.is_none())
+    {
+        let Some(n) = p.node else { continue };
+        let node = &cluster.node(n).node;
+        for name in crate::model::volume::pod_claims(&p.pod) {
+            let Some(c) = store.claim(&p.pod.namespace, &name) else { continue };
+            let Some(v) = store.bound_volume(c) else {
+                return Err(Violation(format!("pod {} runs with claim {name} unbound", p.pod.key())));
+            };
+            if !v.node_affinity_matches(&node.name, &node.labels) {
+                return Err(Violation(format!(
+                    "pod {} runs on {} outside the node affinity of its volume {}",
+                    p.pod.key(),
+                    node.name,
+                    v.name
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Checks every invariant of the cluster state.
 pub fn check(cluster: &ClusterState) -> Result<(), Violation> {
     let mut expected: Vec<Recount> = vec![Default::default(); cluster.nodes().len()];
@@ -75,6 +113,7 @@ pub fn check(cluster: &ClusterState) -> Result<(), Violation> {
         }
     }
     check_gpus(cluster)?;
+    check_volumes(cluster)?;
     for (n, (node, e)) in cluster.nodes().iter().zip(expected).enumerate() {
         let name = &node.node.name;
         if node.requested != e.0 {

@@ -152,6 +152,7 @@ pub struct ClusterState {
     nodes_with_affinity_pods: BTreeSet<NodeId>,
     nodes_with_required_anti_affinity_pods: BTreeSet<NodeId>,
     pdbs: Vec<(crate::controllers::disruption::Pdb, crate::controllers::disruption::PdbStatus)>,
+    volumes: crate::model::volume::VolumeStore,
 }
 
 /// An image name as ImageLocality compares it: `:latest` is appended when the name has no tag
@@ -320,6 +321,16 @@ impl ClusterState {
     /// Every declared namespace with its labels, in name order.
     pub fn namespaces(&self) -> &BTreeMap<String, crate::model::selector::Labels> {
         &self.namespaces
+    }
+
+    /// StorageClasses, PersistentVolumes and PersistentVolumeClaims.
+    pub fn volumes(&self) -> &crate::model::volume::VolumeStore {
+        &self.volumes
+    }
+
+    /// The storage objects, mutably (the PV controller and volume binding at scheduling).
+    pub fn volumes_mut(&mut self) -> &mut crate::model::volume::VolumeStore {
+        &mut self.volumes
     }
 
     /// Nodes with a non-empty `pods_with_affinity` (upstream snapshot's

@@ -36,6 +36,7 @@ pub mod disruption;
 pub mod hpa;
 pub mod job;
 pub mod node_lifecycle;
+pub mod persistent_volume;
 pub mod replicaset;
 pub mod statefulset;
 
@@ -360,6 +361,14 @@ pub enum Action {
     },
     /// Sync this object again after a delay (upstream `AddAfter`).
     RequeueAfter(SimDuration),
+    /// Create the claims that do not exist yet (StatefulSet `volumeClaimTemplates`; each
+    /// template's `name` is the claim's name). Existing claims are kept as they are.
+    CreateClaims {
+        /// Their namespace.
+        namespace: String,
+        /// The claims.
+        claims: Vec<crate::model::volume::ClaimTemplate>,
+    },
 }
 
 /// The read-only view a controller syncs against.

@@ -59,6 +59,9 @@ pub struct StatefulSetSpec {
     pub update: UpdateStrategy,
     /// `minReadySeconds`.
     pub min_ready_seconds: i32,
+    /// `volumeClaimTemplates`: pod `<set>-<n>` gets claim `<template>-<set>-<n>` for each,
+    /// created before the pod and retained when the pod goes (retention policy Retain).
+    pub volume_claim_templates: Vec<crate::model::volume::ClaimTemplate>,
 }
 
 /// `status` of a StatefulSet.
@@ -146,6 +149,9 @@ pub fn sync(ctx: &SyncContext<'_>, set: &StatefulSet) -> Vec<Action> {
                 } else {
                     (set.spec.template.clone(), update_rev.clone())
                 };
+                if !set.spec.volume_claim_templates.is_empty() {
+                    out.push(Action::CreateClaims { namespace: set.meta.namespace.clone(), claims: claims(set, ord) });
+                }
                 out.push(Action::CreatePod { pod: Box::new(new_pod(set, &template, &rev, ord)), generate_name: false });
                 if ordered {
                     blocked = true;
@@ -214,8 +220,33 @@ pub fn sync(ctx: &SyncContext<'_>, set: &StatefulSet) -> Vec<Action> {
     out
 }
 
+/// The claims of ordinal `ord`: `<template>-<set>-<ord>` (upstream `getPersistentVolumeClaimName`).
+pub fn claims(set: &StatefulSet, ord: i32) -> Vec<crate::model::volume::ClaimTemplate> {
+    set.spec
+        .volume_claim_templates
+        .iter()
+        .map(|t| crate::model::volume::ClaimTemplate {
+            name: format!("{}-{}-{ord}", t.name, set.meta.name),
+            ..t.clone()
+        })
+        .collect()
+}
+
 fn new_pod(set: &StatefulSet, template: &Pod, rev: &str, ord: i32) -> Pod {
     let name = format!("{}-{ord}", set.meta.name);
+    // Upstream `updateStorage`: each template becomes (or replaces) the pod volume of its name.
+    let mut template = template.clone();
+    for (t, c) in set.spec.volume_claim_templates.iter().zip(claims(set, ord)) {
+        let v = crate::model::volume::PodVolume {
+            name: t.name.clone(),
+            source: crate::model::volume::VolumeSource::Claim(c.name),
+        };
+        match template.volumes.iter_mut().find(|x| x.name == t.name) {
+            Some(x) => *x = v,
+            None => template.volumes.push(v),
+        }
+    }
+    let template = &template;
     let mut extra = crate::model::selector::Labels::new();
     extra.insert(LABEL_CONTROLLER_REVISION_HASH.into(), rev.to_string());
     extra.insert(LABEL_POD_NAME.into(), name.clone());
@@ -264,6 +295,7 @@ mod tests {
                 pod_management: pm,
                 update: UpdateStrategy::RollingUpdate { partition: 0 },
                 min_ready_seconds: 0,
+                volume_claim_templates: vec![],
             },
         )
     }

@@ -1,7 +1,7 @@
 //! Kubernetes manifests: the YAML shapes of Node, Pod and PriorityClass, and their conversion
 //! into the simulator's model.
 //!
-//! Real manifests load as they are: fields the simulator does not model (probes, volumes,
+//! Real manifests load as they are: fields the simulator does not model (probes, volume mounts,
 //! `status` of a Pod, ...) are accepted, collected, and reported once per run. Defaults are
 //! applied as the API server would: requests default to limits, the namespace to `default`,
 //! priority from the PriorityClass, and the DefaultTolerationSeconds admission plugin's
@@ -186,6 +186,9 @@ pub struct PodSpecManifest {
     /// `terminationGracePeriodSeconds`.
     #[serde(default)]
     pub termination_grace_period_seconds: Option<i64>,
+    /// `volumes`.
+    #[serde(default)]
+    pub volumes: Vec<crate::input::volumes::VolumeManifest>,
 }
 
 /// A Pod manifest.
@@ -330,6 +333,8 @@ pub struct ManifestSet {
     pub hpas: Vec<crate::controllers::hpa::Hpa>,
     /// Services (v1), in file order.
     pub services: Vec<crate::services::Service>,
+    /// StorageClasses, PersistentVolumes and PersistentVolumeClaims, in file order.
+    pub storage: crate::input::volumes::StorageManifests,
 }
 
 /// The kinds this loader understands.
@@ -347,6 +352,9 @@ pub const SUPPORTED_KINDS: &[&str] = &[
     "PodDisruptionBudget",
     "HorizontalPodAutoscaler",
     "Service",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
 ];
 
 /// A Namespace manifest.
@@ -442,6 +450,9 @@ impl ManifestSet {
                 }
                 "HorizontalPodAutoscaler" => crate::input::hpa::add_document(self, &doc, file)?,
                 "Service" => crate::input::services::add_document(self, &doc, file)?,
+                k if crate::input::volumes::STORAGE_KINDS.contains(&k) => {
+                    crate::input::volumes::add_document(self, &doc, file, k, (kind_line, kind_col))?;
+                }
                 k if crate::input::workloads::WORKLOAD_KINDS.contains(&k) => {
                     crate::input::workloads::add_document(self, &doc, file)?;
                 }
@@ -707,6 +718,7 @@ pub fn pod_from_manifest(m: &PodManifest, set: &ManifestSet) -> Result<Pod, Stri
         non_zero_cpu_millis: 0,
         non_zero_memory_bytes: 0,
         host_ports: vec![],
+        volumes: crate::input::volumes::pod_volumes(&m.spec.volumes)?,
     };
     pod.finalize();
     Ok(pod)

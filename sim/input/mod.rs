@@ -11,5 +11,6 @@ pub mod loaders;
 pub mod manifest;
 pub mod scenario;
 pub mod services;
+pub mod volumes;
 pub mod workloads;
 pub mod yaml;

@@ -598,6 +598,8 @@ pub struct Scenario {
     pub autoscaler: Option<crate::input::autoscaler::Autoscaler>,
     /// Services and the endpoints model's settings.
     pub services: crate::services::ServiceSet,
+    /// StorageClasses, PersistentVolumes and PersistentVolumeClaims at the start.
+    pub storage: crate::model::volume::VolumeStore,
 }
 
 /// Splits `a.b[0].c` / `a.b.0.c` into segments.
@@ -1227,6 +1229,7 @@ fn compile(
         text: text.to_string(),
         autoscaler,
         services: crate::input::services::compile(&f.services, set.services.clone(), shown)?,
+        storage: set.storage.store().map_err(|e| InputError::file(shown, e))?,
     };
     limits::check_scenario(&scenario, shown)?;
     Ok(scenario)

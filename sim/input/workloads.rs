@@ -91,6 +91,9 @@ pub struct WorkloadSpecManifest {
     /// `serviceName` (StatefulSet).
     #[serde(default)]
     pub service_name: Option<String>,
+    /// `volumeClaimTemplates` (StatefulSet).
+    #[serde(default)]
+    pub volume_claim_templates: Vec<crate::input::volumes::ClaimTemplateManifest>,
     /// `parallelism` (Job).
     #[serde(default)]
     pub parallelism: Option<i32>,
@@ -388,6 +391,16 @@ pub fn convert(p: &PendingWorkload, set: &ManifestSet) -> Result<Workload, Input
                             pod_management,
                             update,
                             min_ready_seconds,
+                            volume_claim_templates: s
+                                .volume_claim_templates
+                                .iter()
+                                .enumerate()
+                                .map(|(i, t)| {
+                                    let f = format!("spec.volumeClaimTemplates[{i}].spec");
+                                    crate::input::volumes::claim_template(&t.metadata.name, &t.spec, &f)
+                                        .map_err(|(f, e)| field_err(p, &f, e))
+                                })
+                                .collect::<Result<_, _>>()?,
                         },
                     )))
                 }

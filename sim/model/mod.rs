@@ -10,3 +10,4 @@ pub mod quantity;
 pub mod resources;
 pub mod selector;
 pub mod taint;
+pub mod volume;

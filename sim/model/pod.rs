@@ -144,6 +144,8 @@ pub struct Pod {
     pub non_zero_memory_bytes: i64,
     /// All host ports of all containers.
     pub host_ports: Vec<HostPort>,
+    /// `spec.volumes` (claims, ephemeral claims and CSI volumes matter to scheduling).
+    pub volumes: Vec<crate::model::volume::PodVolume>,
 }
 
 impl Pod {

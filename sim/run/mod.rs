@@ -17,6 +17,7 @@ pub mod placer;
 pub mod schedulers;
 pub mod services;
 pub mod summary;
+mod volumes;
 pub mod workload_metrics;
 mod workloads;
 
@@ -463,6 +464,7 @@ impl<'s> Simulation<'s> {
             }
         }
         self.start_faults();
+        self.start_volumes()?;
         for id in not_ready {
             self.start_not_ready(id)?;
         }
@@ -847,6 +849,7 @@ impl<'s> Simulation<'s> {
     }
 
     fn create_pod(&mut self, pod: Pod) -> Result<(), RunError> {
+        self.create_pod_claims(&pod)?;
         let now = self.queue.now();
         let priority = pod.priority;
         let key = pod.key();
@@ -1134,6 +1137,7 @@ impl<'s> Simulation<'s> {
         self.metrics.node_before(&self.cluster, node, now);
         let profile = self.scheduler.profile_for(&self.cluster.pod(id).pod.scheduler_name);
         crate::scheduler::policies::plugins::assign_gpus(&mut self.cluster, profile, id, node);
+        self.bind_pod_volumes(id, node)?;
         if let Err(e) = self.cluster.bind(id, node, now) {
             return Err(RunError::Scheduler(e.to_string()));
         }
@@ -1208,6 +1212,7 @@ impl<'s> Simulation<'s> {
         }
         summary.cluster_autoscaler = self.ca.as_ref().map(|c| c.summary.clone());
         summary.services = self.services_finish(end_time.0)?;
+        summary.volumes = (!self.cluster.volumes().is_empty()).then(|| self.cluster.volumes().summary());
         let wall = started.elapsed().as_secs_f64();
         let stats = RunStats {
             wall_clock_ms: wall * 1000.0,

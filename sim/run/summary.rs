@@ -350,6 +350,9 @@ pub struct Summary {
     /// Per-Service endpoints, availability and load, by `namespace/name` (absent without Services).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub services: Option<std::collections::BTreeMap<String, crate::services::metrics::ServiceSummary>>,
+    /// Claims and volumes at the end (only when the scenario has storage objects).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volumes: Option<crate::model::volume::VolumeSummary>,
     /// GPU devices at the end of the run, on Ready nodes (absent without GPUs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gpu_at_end: Option<GpuAtEnd>,
@@ -430,6 +433,7 @@ pub fn build(sc: &Scenario, cluster: &ClusterState, m: &Metrics, end: SimTime, t
         workloads: None,
         cluster_autoscaler: None,
         services: None,
+        volumes: None,
         gpu_at_end: gpu_at_end(cluster),
     }
 }

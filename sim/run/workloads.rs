@@ -102,6 +102,7 @@ impl<'s> Simulation<'s> {
                     &format!(",\"object\":{me},\"reason\":\"{reason}\",\"message\":{}", json_str(&message)),
                 )?,
                 Action::RequeueAfter(d) => self.enqueue_sync(uid, now + d),
+                Action::CreateClaims { namespace, claims } => self.create_claims(&namespace, &claims)?,
             }
         }
         Ok(())

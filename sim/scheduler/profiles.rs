@@ -1,9 +1,9 @@
 //! Building [`Profile`]s from a resolved `KubeSchedulerConfiguration`: which extension points each
 //! plugin name implements, and plugin construction with its `pluginConfig` arguments.
 //!
-//! Upstream plugins that have nothing to act on in kubesim (the volume plugins, SchedulingGates,
-//! PrioritySort as the only queue sort, DefaultBinder) are accepted by name and behave as no-ops,
-//! as they do upstream for pods without volumes or scheduling gates.
+//! Upstream plugins that have nothing to act on in kubesim (SchedulingGates, PrioritySort as the
+//! only queue sort, DefaultBinder) are accepted by name and behave as no-ops, as they do upstream
+//! for pods without scheduling gates.
 
 use crate::scheduler::config::{Capabilities, KubeSchedulerConfiguration, ResolvedProfile};
 use crate::scheduler::plugins::node_resources_fit::{
@@ -19,10 +19,6 @@ use std::sync::Arc;
 const NO_OP: &[(&str, bool, bool, bool, bool)] = &[
     ("SchedulingGates", false, false, false, false),
     ("PrioritySort", false, false, false, false),
-    ("VolumeRestrictions", true, true, false, false),
-    ("NodeVolumeLimits", true, true, false, false),
-    ("VolumeBinding", true, true, false, false),
-    ("VolumeZone", true, true, false, false),
     ("DefaultBinder", false, false, false, false),
 ];
 

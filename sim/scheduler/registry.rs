@@ -4,7 +4,8 @@
 use crate::scheduler::framework::{FilterPlugin, PreFilterPlugin, ScorePlugin};
 use crate::scheduler::plugins::{
     balanced_allocation, image_locality, inter_pod_affinity, node_affinity, node_name, node_ports, node_resources_fit,
-    node_unschedulable, pod_topology_spread, taint_toleration,
+    node_unschedulable, node_volume_limits, pod_topology_spread, taint_toleration, volume_binding, volume_restrictions,
+    volume_zone,
 };
 use std::sync::Arc;
 
@@ -27,6 +28,10 @@ pub const BUILT_IN: &[&str] = &[
     node_affinity::NAME,
     node_ports::NAME,
     node_resources_fit::NAME,
+    volume_restrictions::NAME,
+    node_volume_limits::NAME,
+    volume_binding::NAME,
+    volume_zone::NAME,
     pod_topology_spread::NAME,
     inter_pod_affinity::NAME,
     balanced_allocation::NAME,
@@ -70,6 +75,22 @@ pub fn build(name: &str) -> Option<PluginEntry> {
         inter_pod_affinity::NAME => {
             let p = Arc::new(inter_pod_affinity::InterPodAffinity::default());
             PluginEntry { pre_filter: Some(p.clone()), filter: Some(p.clone()), score: Some(p) }
+        }
+        volume_restrictions::NAME => {
+            let p = Arc::new(volume_restrictions::VolumeRestrictions);
+            PluginEntry { pre_filter: Some(p.clone()), filter: Some(p), score: None }
+        }
+        node_volume_limits::NAME => {
+            let p = Arc::new(node_volume_limits::NodeVolumeLimits);
+            PluginEntry { pre_filter: Some(p.clone()), filter: Some(p), score: None }
+        }
+        volume_binding::NAME => {
+            let p = Arc::new(volume_binding::VolumeBinding);
+            PluginEntry { pre_filter: Some(p.clone()), filter: Some(p), score: None }
+        }
+        volume_zone::NAME => {
+            let p = Arc::new(volume_zone::VolumeZone);
+            PluginEntry { pre_filter: Some(p.clone()), filter: Some(p), score: None }
         }
         _ => return crate::scheduler::policies::plugins::build(name),
     })

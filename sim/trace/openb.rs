@@ -281,6 +281,7 @@ impl OpenbPod {
             non_zero_cpu_millis: 0,
             non_zero_memory_bytes: 0,
             host_ports: vec![],
+            volumes: vec![],
         };
         pod.finalize();
         pod
