@@ -328,6 +328,8 @@ pub struct ManifestSet {
     pub workloads: Vec<crate::input::workloads::PendingWorkload>,
     /// HorizontalPodAutoscalers, in file order.
     pub hpas: Vec<crate::controllers::hpa::Hpa>,
+    /// ResourceQuotas and LimitRanges (see [`crate::admission`]).
+    pub admission: crate::admission::AdmissionObjects,
 }
 
 /// The kinds this loader understands.
@@ -344,6 +346,8 @@ pub const SUPPORTED_KINDS: &[&str] = &[
     "StatefulSet",
     "PodDisruptionBudget",
     "HorizontalPodAutoscaler",
+    "ResourceQuota",
+    "LimitRange",
 ];
 
 /// A Namespace manifest.
@@ -438,6 +442,7 @@ impl ManifestSet {
                     self.pdbs.push(pdb);
                 }
                 "HorizontalPodAutoscaler" => crate::input::hpa::add_document(self, &doc, file)?,
+                "ResourceQuota" | "LimitRange" => crate::admission::add_document(self, &doc, file, kind)?,
                 k if crate::input::workloads::WORKLOAD_KINDS.contains(&k) => {
                     crate::input::workloads::add_document(self, &doc, file)?;
                 }

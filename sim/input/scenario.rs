@@ -432,6 +432,9 @@ pub struct ScenarioFile {
     /// Fault models.
     #[serde(default)]
     pub faults: FaultsSpec,
+    /// The control-plane latency model (absent: instantaneous; see [`crate::apiserver`]).
+    #[serde(default)]
+    pub control_plane: Option<crate::apiserver::spec::ControlPlaneSpec>,
 }
 
 /// A compiled arrival generator.
@@ -593,6 +596,10 @@ pub struct Scenario {
     pub text: String,
     /// The cluster autoscaler and its node groups (`None`: no node group).
     pub autoscaler: Option<crate::input::autoscaler::Autoscaler>,
+    /// ResourceQuotas and LimitRanges enforced at pod admission.
+    pub admission: crate::admission::AdmissionObjects,
+    /// The control-plane model (`None`: instantaneous).
+    pub control_plane: Option<crate::apiserver::ControlPlane>,
 }
 
 /// Splits `a.b[0].c` / `a.b.0.c` into segments.
@@ -1010,6 +1017,15 @@ fn compile(
                 .map_err(|x| err_at(shown, &e.at, &format!("{field}.apply"), format!("{rel}: {}", x.message)))?;
             let mut extra = ManifestSet { priority_classes: set.priority_classes.clone(), ..Default::default() };
             extra.add_text(&text, &shown_path)?;
+            if !extra.admission.is_empty() {
+                return Err(err_at(
+                    shown,
+                    &e.at,
+                    &format!("{field}.apply"),
+                    "applying ResourceQuota or LimitRange manifests on the timeline is not supported yet; list them \
+                     under workloads.manifests",
+                ));
+            }
             if !extra.hpas.is_empty() {
                 return Err(err_at(
                     shown,
@@ -1227,6 +1243,8 @@ fn compile(
         ignored_fields,
         text: text.to_string(),
         autoscaler,
+        admission: set.admission.clone(),
+        control_plane: f.control_plane.as_ref().map(|c| crate::apiserver::spec::compile(c, shown)).transpose()?,
     })
 }
 

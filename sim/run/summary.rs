@@ -347,6 +347,12 @@ pub struct Summary {
     /// Cluster-autoscaler node counts (absent without node groups).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster_autoscaler: Option<crate::run::autoscaler::AutoscalerSummary>,
+    /// Pods refused at admission (absent without ResourceQuota or LimitRange).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admission: Option<crate::run::admission::AdmissionSummary>,
+    /// Control-plane writes and throttling (absent without a `controlPlane` block).
+    #[serde(rename = "controlPlane", skip_serializing_if = "Option::is_none")]
+    pub control_plane: Option<crate::apiserver::ControlPlaneSummary>,
 }
 
 /// Builds the summary at the end of a run.
@@ -393,6 +399,8 @@ pub fn build(sc: &Scenario, cluster: &ClusterState, m: &Metrics, end: SimTime, t
         trace_digest: format!("sha256:{trace_digest}"),
         workloads: None,
         cluster_autoscaler: None,
+        admission: None,
+        control_plane: None,
     }
 }
 

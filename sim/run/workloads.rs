@@ -66,9 +66,27 @@ impl<'s> Simulation<'s> {
         let now = self.queue.now();
         let Some(w) = self.workloads.by_uid(uid) else { return Ok(()) };
         let me = json_str(&w.key().to_string());
+        let kind = w.kind();
+        // Upstream `slowStartBatch`: creations go in batches of 1, 2, 4, ...; after a batch with
+        // a refused create, the rest are not attempted and the sync is retried rate-limited.
+        let creates = actions.iter().filter(|a| matches!(a, Action::CreatePod { .. })).count();
+        let batch_ends: Vec<usize> = crate::controllers::replicaset::slow_start_batches(creates)
+            .into_iter()
+            .scan(0, |end, b| {
+                *end += b;
+                Some(*end)
+            })
+            .collect();
+        let (mut create_index, mut stop_at, mut refused) = (0usize, usize::MAX, 0usize);
         for a in actions {
             match a {
                 Action::CreatePod { mut pod, generate_name } => {
+                    let i = create_index;
+                    create_index += 1;
+                    if i >= stop_at {
+                        continue;
+                    }
+                    let mut shown = None;
                     if generate_name {
                         let prefix = std::mem::take(&mut pod.name);
                         loop {
@@ -78,11 +96,21 @@ impl<'s> Simulation<'s> {
                                 break;
                             }
                         }
+                        shown = Some(prefix);
                     }
-                    self.create_pod(*pod)?;
+                    if !self.create_pod_as(*pod, Some(kind), shown.as_deref())? {
+                        refused += 1;
+                        stop_at = stop_at.min(batch_ends.iter().copied().find(|e| *e > i).unwrap_or(creates));
+                    }
                 }
-                Action::DeletePod { pod, reason } => self.delete_pod_gracefully(pod, reason)?,
-                Action::Create(w) => self.create_workload(*w)?,
+                Action::DeletePod { pod, reason } => {
+                    self.api_controller_write(kind);
+                    self.delete_pod_gracefully(pod, reason)?
+                }
+                Action::Create(w) => {
+                    self.api_controller_write(kind);
+                    self.create_workload(*w)?
+                }
                 Action::Update(w) => {
                     let owner = w.meta().owner.clone();
                     let target = w.meta().uid;
@@ -96,13 +124,30 @@ impl<'s> Simulation<'s> {
                         }
                     }
                 }
-                Action::Delete(key) => self.delete_workload(&key)?,
+                Action::Delete(key) => {
+                    self.api_controller_write(kind);
+                    self.delete_workload(&key)?
+                }
                 Action::Record { reason, message } => self.log(
                     "controller_event",
                     &format!(",\"object\":{me},\"reason\":\"{reason}\",\"message\":{}", json_str(&message)),
                 )?,
                 Action::RequeueAfter(d) => self.enqueue_sync(uid, now + d),
             }
+        }
+        if refused > 0 {
+            let skipped = creates - stop_at.min(creates);
+            self.log(
+                "controller_event",
+                &format!(
+                    ",\"object\":{me},\"reason\":\"FailedCreate\",\"message\":{}",
+                    json_str(&format!("{refused} pod creation(s) refused at admission, {skipped} not attempted"))
+                ),
+            )?;
+            let delay = self.admission.retry.when(uid, kind, now);
+            self.enqueue_sync(uid, now + delay);
+        } else if !self.scenario.admission.is_empty() {
+            self.admission.retry.forget(uid);
         }
         Ok(())
     }
@@ -167,6 +212,7 @@ impl<'s> Simulation<'s> {
     /// A pod changed (created, bound, running, ready, finished, deleting): its owner is queued
     /// after the kind's informer delay, and the ownership index follows.
     pub(super) fn pod_changed(&mut self, id: PodId) {
+        self.admission_observe(id);
         let p = self.cluster.pod(id);
         let Some(uid) = p.pod.owner.as_ref().map(|o| o.uid).filter(|u| *u != 0) else { return };
         let Some(kind) = self.workloads.by_uid(uid).map(|w| w.kind()) else { return };
@@ -176,7 +222,7 @@ impl<'s> Simulation<'s> {
         } else {
             self.workloads.add_owned_pod(uid, id);
         }
-        let at = self.queue.now() + pod_event_delay(kind);
+        let at = self.queue.now() + pod_event_delay(kind) + self.controller_watch_delay();
         self.enqueue_sync(uid, at);
     }
 
