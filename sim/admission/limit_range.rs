@@ -157,7 +157,9 @@ pub fn convert(m: &LimitRangeManifest) -> Result<LimitRange, (String, String)> {
             other => {
                 return Err((
                     format!("{f}.type"),
-                    format!("unsupported value {other:?}: supported values: \"Container\", \"Pod\", \"PersistentVolumeClaim\""),
+                    format!(
+                        "unsupported value {other:?}: supported values: \"Container\", \"Pod\", \"PersistentVolumeClaim\""
+                    ),
                 ));
             }
         };
@@ -169,10 +171,7 @@ pub fn convert(m: &LimitRangeManifest) -> Result<LimitRange, (String, String)> {
         for (k, q) in &it.max_limit_request_ratio {
             let v = q.milli_value().map_err(|e| (format!("{f}.maxLimitRequestRatio[{k}]"), e.to_string()))?;
             if v < 1000 {
-                return Err((
-                    format!("{f}.maxLimitRequestRatio[{k}]"),
-                    format!("ratio {q} is less than 1"),
-                ));
+                return Err((format!("{f}.maxLimitRequestRatio[{k}]"), format!("ratio {q} is less than 1")));
             }
             ratio.insert(k.clone(), v);
         }
@@ -208,7 +207,11 @@ pub fn convert(m: &LimitRangeManifest) -> Result<LimitRange, (String, String)> {
                 {
                     return Err((
                         format!("{f}.{name}[{k}]"),
-                        format!("min value {} is greater than {name} value {}", format_amount(k, *mn), format_amount(k, *v)),
+                        format!(
+                            "min value {} is greater than {name} value {}",
+                            format_amount(k, *mn),
+                            format_amount(k, *v)
+                        ),
                     ));
                 }
                 if let Some(mx) = max.get(k)
@@ -216,7 +219,11 @@ pub fn convert(m: &LimitRangeManifest) -> Result<LimitRange, (String, String)> {
                 {
                     return Err((
                         format!("{f}.{name}[{k}]"),
-                        format!("{name} value {} is greater than max value {}", format_amount(k, *v), format_amount(k, *mx)),
+                        format!(
+                            "{name} value {} is greater than max value {}",
+                            format_amount(k, *v),
+                            format_amount(k, *mx)
+                        ),
                     ));
                 }
             }
@@ -372,7 +379,11 @@ pub fn pod_totals(pod: &Pod) -> (Amounts, Amounts) {
 
 /// API validation after the defaults: a request above its limit makes the pod invalid.
 pub fn request_above_limit(pod: &Pod) -> Option<String> {
-    let all = pod.containers.iter().map(|c| ("containers", c)).chain(pod.init_containers.iter().map(|c| ("initContainers", c)));
+    let all = pod
+        .containers
+        .iter()
+        .map(|c| ("containers", c))
+        .chain(pod.init_containers.iter().map(|c| ("initContainers", c)));
     let mut idx: BTreeMap<&str, usize> = BTreeMap::new();
     for (list, c) in all {
         let i = idx.entry(list).or_insert(0);
@@ -526,12 +537,14 @@ mod tests {
             ),
         ];
         for (body, want) in cases {
-            let text = format!("kind: LimitRange\nmetadata: {{name: x}}\nspec:\n  limits:\n  - type: Container\n{body}");
+            let text =
+                format!("kind: LimitRange\nmetadata: {{name: x}}\nspec:\n  limits:\n  - type: Container\n{body}");
             let err = range(&text).expect_err(body);
             assert!(err.contains(want), "{err} should contain {want}");
         }
-        let err = range("kind: LimitRange\nmetadata: {name: x}\nspec:\n  limits:\n  - type: Pod\n    default: {cpu: 1}\n")
-            .expect_err("pod defaults");
+        let err =
+            range("kind: LimitRange\nmetadata: {name: x}\nspec:\n  limits:\n  - type: Pod\n    default: {cpu: 1}\n")
+                .expect_err("pod defaults");
         assert!(err.contains("may not be specified when `type` is 'Pod'"), "{err}");
         let err = range("kind: LimitRange\nmetadata: {name: x}\nspec:\n  limits:\n  - type: Node\n").expect_err("type");
         assert!(err.contains("unsupported value \"Node\""), "{err}");
@@ -544,7 +557,9 @@ mod tests {
         lr.apply_defaults(&mut p);
         assert_eq!(
             request_above_limit(&p).as_deref(),
-            Some("spec.containers[0].resources.requests[cpu]: Invalid value: \"1\": must be less than or equal to cpu limit of 500m")
+            Some(
+                "spec.containers[0].resources.requests[cpu]: Invalid value: \"1\": must be less than or equal to cpu limit of 500m"
+            )
         );
     }
 }

@@ -105,7 +105,12 @@ pub fn admit(
     }
     for q in objects.quotas.iter().filter(|q| q.namespace == pod.namespace) {
         if let Err((reason, m)) = q.check(pod, usage) {
-            return Err(Rejection { plugin: "ResourceQuota", quota: Some(q.name.clone()), reason, message: forbidden(m) });
+            return Err(Rejection {
+                plugin: "ResourceQuota",
+                quota: Some(q.name.clone()),
+                reason,
+                message: forbidden(m),
+            });
         }
     }
     Ok(())

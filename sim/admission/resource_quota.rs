@@ -184,7 +184,9 @@ pub fn convert(m: &ResourceQuotaManifest) -> Result<ResourceQuota, (String, Stri
                 other => {
                     return Err((
                         format!("{f}.operator"),
-                        format!("must be 'Exists' when scope is any of ResourceQuotaScopeTerminating, ResourceQuotaScopeNotTerminating, ResourceQuotaScopeBestEffort or ResourceQuotaScopeNotBestEffort, got {other:?}"),
+                        format!(
+                            "must be 'Exists' when scope is any of ResourceQuotaScopeTerminating, ResourceQuotaScopeNotTerminating, ResourceQuotaScopeBestEffort or ResourceQuotaScopeNotBestEffort, got {other:?}"
+                        ),
                     ));
                 }
             }
@@ -207,7 +209,11 @@ pub struct Charge {
 impl Charge {
     /// The charge of `pod` (`PodUsageFunc` for a live pod).
     pub fn of(pod: &Pod) -> Charge {
-        Charge { usage: pod_usage(pod), best_effort: is_best_effort(pod), priority_class: pod.priority_class_name.clone() }
+        Charge {
+            usage: pod_usage(pod),
+            best_effort: is_best_effort(pod),
+            priority_class: pod.priority_class_name.clone(),
+        }
     }
 }
 
@@ -230,9 +236,10 @@ pub struct NamespaceUsage<'a> {
 }
 
 fn is_best_effort(pod: &Pod) -> bool {
-    pod.containers.iter().chain(&pod.init_containers).all(|c| {
-        ["cpu", "memory"].iter().all(|r| c.requests.get(r).is_none() && c.limits.get(r).is_none())
-    })
+    pod.containers
+        .iter()
+        .chain(&pod.init_containers)
+        .all(|c| ["cpu", "memory"].iter().all(|r| c.requests.get(r).is_none() && c.limits.get(r).is_none()))
 }
 
 /// Extended resources (`IsExtendedResourceName`): a domain-qualified name outside
@@ -323,7 +330,9 @@ impl ResourceQuota {
     pub fn used(&self, usage: &NamespaceUsage<'_>) -> Amounts {
         let mut used: Amounts = self.hard.keys().filter(|k| tracks(k)).map(|k| (k.clone(), 0)).collect();
         for e in usage.entries.iter().filter(|e| self.matches(e.charge)) {
-            if e.stored && let Some(v) = used.get_mut(COUNT_PODS) {
+            if e.stored
+                && let Some(v) = used.get_mut(COUNT_PODS)
+            {
                 *v += 1;
             }
             if e.counted {
@@ -360,7 +369,10 @@ impl ResourceQuota {
                     .iter()
                     .map(|(r, names)| format!("{r} for: {}", names.iter().copied().collect::<Vec<_>>().join(",")))
                     .collect();
-                return Err(("failed quota", format!("failed quota: {}: must specify {}", self.name, parts.join("; "))));
+                return Err((
+                    "failed quota",
+                    format!("failed quota: {}: must specify {}", self.name, parts.join("; ")),
+                ));
             }
         }
         let mut delta = charge.usage.clone();
@@ -370,8 +382,11 @@ impl ResourceQuota {
             return Ok(());
         }
         let used = self.used(usage);
-        let exceeded: Vec<&String> =
-            delta.iter().filter(|(k, d)| used.get(*k).copied().unwrap_or(0) + **d > self.hard[*k]).map(|(k, _)| k).collect();
+        let exceeded: Vec<&String> = delta
+            .iter()
+            .filter(|(k, d)| used.get(*k).copied().unwrap_or(0) + **d > self.hard[*k])
+            .map(|(k, _)| k)
+            .collect();
         if exceeded.is_empty() {
             return Ok(());
         }
@@ -399,7 +414,8 @@ mod tests {
     use crate::model::resources::ResourceList;
 
     fn quota(spec: &str) -> Result<ResourceQuota, String> {
-        let text = format!("apiVersion: v1\nkind: ResourceQuota\nmetadata: {{name: q, namespace: team}}\nspec:\n{spec}");
+        let text =
+            format!("apiVersion: v1\nkind: ResourceQuota\nmetadata: {{name: q, namespace: team}}\nspec:\n{spec}");
         let mut set = ManifestSet::default();
         let doc = split_documents(&text).into_iter().next().expect("a document");
         parse(&mut set, &doc, "q.yaml").map_err(|e| e.to_string())
@@ -423,7 +439,10 @@ mod tests {
 
     fn usage(charges: &[(Charge, bool, bool)]) -> NamespaceUsage<'_> {
         NamespaceUsage {
-            entries: charges.iter().map(|(c, stored, counted)| UsageEntry { charge: c, stored: *stored, counted: *counted }).collect(),
+            entries: charges
+                .iter()
+                .map(|(c, stored, counted)| UsageEntry { charge: c, stored: *stored, counted: *counted })
+                .collect(),
         }
     }
 
@@ -438,7 +457,8 @@ mod tests {
             q.check(&pod(&[("cpu", 500)], &[]), &usage(&live3)),
             Err((
                 "exceeded quota",
-                "exceeded quota: q, requested: requests.cpu=500m, used: requests.cpu=2250m, limited: requests.cpu=2".into()
+                "exceeded quota: q, requested: requests.cpu=500m, used: requests.cpu=2250m, limited: requests.cpu=2"
+                    .into()
             ))
         );
     }
@@ -450,7 +470,10 @@ mod tests {
         assert_eq!(q.check(&pod(&[], &[]), &usage(&[(done.clone(), true, false)])), Ok(()));
         assert_eq!(
             q.check(&pod(&[], &[]), &usage(&[(done.clone(), true, false), (done.clone(), true, false)])),
-            Err(("exceeded quota", "exceeded quota: q, requested: count/pods=1, used: count/pods=2, limited: count/pods=2".into()))
+            Err((
+                "exceeded quota",
+                "exceeded quota: q, requested: count/pods=1, used: count/pods=2, limited: count/pods=2".into()
+            ))
         );
         assert_eq!(
             q.check(&pod(&[], &[]), &usage(&[(done.clone(), true, true)])),

@@ -13,9 +13,9 @@
 //! client-go, where 0 means its default of 5).
 
 use super::{ControlPlane, RateLimit};
+use crate::engine::time::SimDuration;
 use crate::input::error::InputError;
 use crate::input::go_duration::GoDuration;
-use crate::engine::time::SimDuration;
 use serde::Deserialize;
 
 /// The largest `qps` accepted (the rate is kept in milli-QPS).
@@ -73,7 +73,13 @@ fn dur(d: Option<GoDuration>) -> SimDuration {
     SimDuration(d.map(|d| d.0).unwrap_or(0))
 }
 
-fn limit(qps: Option<f64>, burst: Option<u32>, default: (f64, u32), field: &str, file: &str) -> Result<RateLimit, InputError> {
+fn limit(
+    qps: Option<f64>,
+    burst: Option<u32>,
+    default: (f64, u32),
+    field: &str,
+    file: &str,
+) -> Result<RateLimit, InputError> {
     let q = qps.unwrap_or(default.0);
     if !q.is_finite() || !(0.0..=MAX_QPS).contains(&q) {
         return Err(InputError::file(file, format!("qps must be within 0..{MAX_QPS}, got {q}"))

@@ -37,11 +37,13 @@ impl<'s> Simulation<'s> {
         }
     }
 
-    /// A new unbound pod enters the scheduling queue: at once, or once its creation has been
-    /// written and watched by the scheduler.
+    /// A new unbound pod enters the scheduling queue: once its creation has been written and
+    /// watched by the scheduler, or at once when that takes no time (as without the model).
     pub(super) fn queue_created_pod(&mut self, id: PodId, priority: i32, write_delay: SimDuration) {
         let now = self.queue.now();
-        if let Some(cfg) = &self.api.config {
+        if let Some(cfg) = &self.api.config
+            && write_delay + cfg.watch_scheduler > SimDuration::ZERO
+        {
             let at = now + write_delay + cfg.watch_scheduler;
             let epoch = self.cluster.pod(id).epoch;
             self.api.set_in_flight(id, true);
