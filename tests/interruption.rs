@@ -128,27 +128,28 @@ fn interrupted_run(file: &Path, overrides: &[String], out: &Path, at: SimTime, e
 
 #[test]
 fn a_resumed_run_writes_the_same_outputs_as_an_uninterrupted_one() {
-    let cases = [
-        ("scenarios/node-failures.yaml", EventsMode::Full),
-        ("scenarios/preemption.yaml", EventsMode::Full),
-        ("scenarios/poisson-arrivals.yaml", EventsMode::Summary),
-        ("scenarios/node-failures.yaml", EventsMode::None),
-        ("scenarios/rolling-update.yaml", EventsMode::Full),
-        ("scenarios/statefulset-node-loss.yaml", EventsMode::Full),
-        ("scenarios/cronjob-batch.yaml", EventsMode::Summary),
-        ("scenarios/network-partition.yaml", EventsMode::Full),
-        ("scenarios/zone-outage-pdb.yaml", EventsMode::Full),
-    ];
+    // Every bundled scenario (controllers, faults, HPA, autoscaler, workflows, traces, GPUs), plus
+    // the other two event modes on two of them.
+    let mut cases: Vec<(String, EventsMode)> = std::fs::read_dir("scenarios")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .map(|p| (p.display().to_string(), EventsMode::Full))
+        .collect();
+    cases.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(cases.len() >= 15, "the bundled scenarios are missing");
+    cases.push(("scenarios/poisson-arrivals.yaml".into(), EventsMode::Summary));
+    cases.push(("scenarios/node-failures.yaml".into(), EventsMode::None));
     for (file, events) in cases {
-        let file = Path::new(file);
+        let file = Path::new(&file);
         let sc = scenario::load(file, &[]).unwrap();
         let whole = tempfile::tempdir().unwrap();
         let opts = RunOptions { out_dir: Some(whole.path().into()), events, ..RunOptions::default() };
-        kubesim::run::run(&sc, &opts).unwrap();
+        let end_us = kubesim::run::run(&sc, &opts).unwrap().summary.simulated_duration_us;
         for fraction in [3, 2] {
             let parts = tempfile::tempdir().unwrap();
-            // Early enough that runs which stop when idle are still going.
-            let at = SimTime((sc.duration.0 / fraction).min(fraction * 300_000_000));
+            // Inside the run, also for runs that stop when idle.
+            let at = SimTime(end_us / fraction);
             let ckpt = interrupted_run(file, &[], parts.path(), at, events);
             let visible: Vec<String> = files(parts.path()).into_iter().filter(|f| !f.starts_with('.')).collect();
             assert_eq!(visible, vec!["checkpoint.bin"], "{}", file.display());
