@@ -163,3 +163,24 @@ fn a_deployment_over_quota_retries_with_backoff_and_fills_up_when_quota_frees() 
     let web = r.cluster.pods().iter().filter(|p| p.pod.name.starts_with("web-") && !p.phase.is_terminal()).count();
     assert_eq!(web, 3, "the Deployment reaches its replicas once the Job is done");
 }
+
+#[test]
+fn an_object_count_quota_on_jobs_refuses_the_job_beyond_it() {
+    let manifests = format!(
+        "{NAMESPACE}apiVersion: v1\nkind: ResourceQuota\nmetadata: {{name: jobs, namespace: team}}\nspec:\n  hard: {{count/jobs.batch: '1'}}\n---\n{JOB}---\n{}",
+        JOB.replace("name: batch,", "name: second,")
+    );
+    let (sc, _dir) = load(&scenario_text("10m", "  []\n"), &manifests);
+    let out = tempfile::tempdir().expect("out");
+    let r =
+        kubesim::run::run(&sc, &RunOptions { out_dir: Some(out.path().into()), ..Default::default() }).expect("runs");
+    assert!(r.cluster.pods().iter().all(|p| !p.pod.name.starts_with("second-")), "the refused Job never runs");
+    assert_eq!(r.cluster.pods().iter().filter(|p| p.pod.name.starts_with("batch-")).count(), 6);
+    let ev = events(out.path());
+    let refused =
+        ev.iter().find(|e| e["kind"] == "admission_rejected" && e["object"] == "Job/team/second").expect("refused");
+    assert_eq!(
+        refused["message"],
+        "jobs.batch \"second\" is forbidden: exceeded quota: jobs, requested: count/jobs.batch=1, used: count/jobs.batch=1, limited: count/jobs.batch=1"
+    );
+}

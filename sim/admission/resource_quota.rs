@@ -14,6 +14,10 @@
 //!   container to state it: `failed quota: q: must specify limits.cpu for: app`.
 //! - **Denial**: `exceeded quota: q, requested: requests.cpu=500m, used: requests.cpu=1500m,
 //!   limited: requests.cpu=2`, listing only the exceeded resources, keys sorted.
+//! - **Object counts of workloads** (the generic object-count evaluator): `count/deployments.apps`,
+//!   `count/replicasets.apps`, `count/statefulsets.apps`, `count/daemonsets.apps`,
+//!   `count/jobs.batch`, `count/cronjobs.batch` count the stored objects of the namespace
+//!   ([`ResourceQuota::check_object`]); scoped quotas do not count objects.
 //! - **Scopes**: `scopes` and `scopeSelector` with `BestEffort`, `NotBestEffort`, `Terminating`
 //!   (pods with `activeDeadlineSeconds`, which the simulator does not model: matches no pod),
 //!   `NotTerminating`, and `PriorityClass` (`In`, `NotIn`, `Exists`, `DoesNotExist`).
@@ -406,6 +410,36 @@ impl ResourceQuota {
     }
 }
 
+/// The resource (`plural.group`) of a workload kind, as quota keys and messages name it.
+pub fn workload_resource(kind: crate::controllers::Kind) -> &'static str {
+    use crate::controllers::Kind;
+    match kind {
+        Kind::Deployment => "deployments.apps",
+        Kind::ReplicaSet => "replicasets.apps",
+        Kind::StatefulSet => "statefulsets.apps",
+        Kind::DaemonSet => "daemonsets.apps",
+        Kind::Job => "jobs.batch",
+        Kind::CronJob => "cronjobs.batch",
+    }
+}
+
+impl ResourceQuota {
+    /// Admission of one more object counted by `count/<resource>`, `used` being how many the
+    /// namespace stores: `Err(message)` when the count would exceed the quota.
+    pub fn check_object(&self, resource: &str, used: i64) -> Result<(), String> {
+        let key = format!("count/{resource}");
+        match self.hard.get(&key) {
+            Some(hard) if self.scopes.is_empty() && used + 1 > *hard => Err(format!(
+                "exceeded quota: {}, requested: {key}=1, used: {key}={}, limited: {key}={}",
+                self.name,
+                format_amount(&key, used),
+                format_amount(&key, *hard)
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -547,6 +581,18 @@ mod tests {
             let err = quota(spec).expect_err(spec);
             assert!(err.contains(want), "{err} should contain {want}");
         }
+    }
+
+    #[test]
+    fn workload_object_counts_are_capped_by_count_keys() {
+        let q = quota("  hard: {count/jobs.batch: '2'}\n").expect("valid");
+        let jobs = workload_resource(crate::controllers::Kind::Job);
+        assert_eq!(q.check_object(jobs, 1), Ok(()));
+        assert_eq!(
+            q.check_object(jobs, 2),
+            Err("exceeded quota: q, requested: count/jobs.batch=1, used: count/jobs.batch=2, limited: count/jobs.batch=2".into())
+        );
+        assert_eq!(q.check_object(workload_resource(crate::controllers::Kind::Deployment), 9), Ok(()));
     }
 
     #[test]

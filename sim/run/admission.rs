@@ -85,6 +85,38 @@ impl<'s> Simulation<'s> {
         Ok(false)
     }
 
+    /// Runs ResourceQuota's object-count check on a workload object about to be created.
+    /// Returns false when it is refused (logged and counted).
+    pub(super) fn admit_workload(&mut self, w: &crate::controllers::Workload) -> Result<bool, RunError> {
+        let sc: &'s crate::input::scenario::Scenario = self.scenario;
+        if sc.admission.quotas.is_empty() {
+            return Ok(true);
+        }
+        let key = w.key();
+        let resource = crate::admission::resource_quota::workload_resource(key.kind);
+        let used =
+            self.workloads.objects().filter(|o| o.kind() == key.kind && o.meta().namespace == key.namespace).count();
+        for q in sc.admission.quotas.iter().filter(|q| q.namespace == key.namespace) {
+            let Err(m) = q.check_object(resource, used as i64) else { continue };
+            let message = format!("{resource} {:?} is forbidden: {m}", key.name);
+            self.admission.rejected += 1;
+            *self.admission.by_reason.entry("exceeded quota".into()).or_insert(0) += 1;
+            *self.admission.by_plugin.entry("ResourceQuota".into()).or_insert(0) += 1;
+            *self.admission.by_quota.entry(format!("{}/{}", q.namespace, q.name)).or_insert(0) += 1;
+            self.log(
+                "admission_rejected",
+                &format!(
+                    ",\"object\":{},\"plugin\":\"ResourceQuota\",\"quota\":{},\"reason\":\"exceeded quota\",\"message\":{}",
+                    json_str(&key.to_string()),
+                    json_str(&q.name),
+                    json_str(&message)
+                ),
+            )?;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
     /// The live usage of `namespace` for quota checks (pods deleted for good are forgotten).
     fn namespace_usage(&mut self, namespace: &str, now: SimTime) -> NamespaceUsage<'_> {
         let cluster = &self.cluster;

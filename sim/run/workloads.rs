@@ -27,7 +27,11 @@ impl<'s> Simulation<'s> {
         }
     }
 
-    fn create_workload(&mut self, w: Workload) -> Result<(), RunError> {
+    /// Creates an object through admission (object-count quotas); false when it was refused.
+    fn create_workload(&mut self, w: Workload) -> Result<bool, RunError> {
+        if !self.admit_workload(&w)? {
+            return Ok(false);
+        }
         let key = w.key();
         let owner = w.meta().owner.clone();
         let now = self.queue.now();
@@ -39,12 +43,14 @@ impl<'s> Simulation<'s> {
                     self.enqueue_sync(o.uid, now);
                 }
                 self.workloads_changed = true;
-                Ok(())
+                Ok(true)
             }
-            Err(_) => self.log(
-                "action_skipped",
-                &format!(",\"action\":\"create\",\"object\":{},\"reason\":\"exists\"", json_str(&key.to_string())),
-            ),
+            Err(_) => self
+                .log(
+                    "action_skipped",
+                    &format!(",\"action\":\"create\",\"object\":{},\"reason\":\"exists\"", json_str(&key.to_string())),
+                )
+                .map(|()| true),
         }
     }
 
@@ -77,7 +83,7 @@ impl<'s> Simulation<'s> {
                 Some(*end)
             })
             .collect();
-        let (mut create_index, mut stop_at, mut refused) = (0usize, usize::MAX, 0usize);
+        let (mut create_index, mut stop_at, mut refused, mut refused_objects) = (0usize, usize::MAX, 0usize, 0usize);
         for a in actions {
             match a {
                 Action::CreatePod { mut pod, generate_name } => {
@@ -109,7 +115,9 @@ impl<'s> Simulation<'s> {
                 }
                 Action::Create(w) => {
                     self.api_controller_write(kind);
-                    self.create_workload(*w)?
+                    if !self.create_workload(*w)? {
+                        refused_objects += 1;
+                    }
                 }
                 Action::Update(w) => {
                     let owner = w.meta().owner.clone();
@@ -135,13 +143,16 @@ impl<'s> Simulation<'s> {
                 Action::RequeueAfter(d) => self.enqueue_sync(uid, now + d),
             }
         }
-        if refused > 0 {
+        if refused > 0 || refused_objects > 0 {
             let skipped = creates - stop_at.min(creates);
             self.log(
                 "controller_event",
                 &format!(
                     ",\"object\":{me},\"reason\":\"FailedCreate\",\"message\":{}",
-                    json_str(&format!("{refused} pod creation(s) refused at admission, {skipped} not attempted"))
+                    json_str(&format!(
+                        "{refused} pod creation(s) refused at admission, {skipped} not attempted, {refused_objects} \
+                         object creation(s) refused"
+                    ))
                 ),
             )?;
             let delay = self.admission.retry.when(uid, kind, now);
@@ -240,7 +251,7 @@ impl<'s> Simulation<'s> {
     pub(super) fn apply_workload(&mut self, w: Workload) -> Result<(), RunError> {
         let key = w.key();
         match self.workloads.get(&key).cloned() {
-            None => self.create_workload(w),
+            None => self.create_workload(w).map(|_| ()),
             Some(mut cur) => {
                 cur.apply_spec(&w);
                 self.update_from_timeline(cur, "apply")
