@@ -19,8 +19,8 @@
 //! others depend on them) are held back and created when their job is released (see
 //! [`crate::workflow`]). Trace nodes join the cluster: present from the start, or added at their
 //! first event (`Add`); `Fail` / `Remove` fail them and `Recover` / a later `Add` recover them.
-//! Pods and events after the end of the run are dropped. **Not enforced in scenario runs:**
-//! [`TracePod::max_per_node`](crate::trace::TracePod) (no plugin reads it yet).
+//! Pods and events after the end of the run are dropped. A DLRM `max_instance_per_node` cap
+//! becomes the `kubesim.io/max-per-node` annotation the `MaxPerNode` filter enforces.
 
 use crate::engine::time::SimTime;
 use crate::input::error::InputError;

@@ -15,6 +15,7 @@ pub mod first_fit;
 pub mod frag;
 pub mod gpu_clustering;
 pub mod gpu_packing;
+pub mod max_per_node;
 pub mod plugins;
 pub mod random;
 pub mod worst_fit;
