@@ -25,7 +25,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod admission;
 pub mod api;
+pub mod apiserver;
 pub mod cli;
 pub mod cluster;
 pub mod compare;

@@ -24,8 +24,9 @@
 //!   desired / ready / available counts through [`Workload::counts`].
 //!
 //! **Simplifications (documented):** the informer cache is always up to date, so expectations are
-//! always satisfied and create / delete calls always succeed (slow-start batching is computed but
-//! never cut short); orphan pods matching a selector are not adopted; timestamps compared by the
+//! always satisfied; delete calls always succeed, and a create fails only at admission
+//! (ResourceQuota, LimitRange: the run loop then cuts the slow-start batches short and retries
+//! the sync rate-limited, see `sim/run/workloads.rs`); orphan pods matching a selector are not adopted; timestamps compared by the
 //! ReplicaSet ranking are truncated to whole seconds, as the API serialises them.
 
 pub mod cluster_autoscaler;

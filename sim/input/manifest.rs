@@ -335,6 +335,8 @@ pub struct ManifestSet {
     pub services: Vec<crate::services::Service>,
     /// StorageClasses, PersistentVolumes and PersistentVolumeClaims, in file order.
     pub storage: crate::input::volumes::StorageManifests,
+    /// ResourceQuotas and LimitRanges (see [`crate::admission`]).
+    pub admission: crate::admission::AdmissionObjects,
 }
 
 /// The kinds this loader understands.
@@ -355,6 +357,8 @@ pub const SUPPORTED_KINDS: &[&str] = &[
     "StorageClass",
     "PersistentVolume",
     "PersistentVolumeClaim",
+    "ResourceQuota",
+    "LimitRange",
 ];
 
 /// A Namespace manifest.
@@ -453,6 +457,7 @@ impl ManifestSet {
                 k if crate::input::volumes::STORAGE_KINDS.contains(&k) => {
                     crate::input::volumes::add_document(self, &doc, file, k, (kind_line, kind_col))?;
                 }
+                "ResourceQuota" | "LimitRange" => crate::admission::add_document(self, &doc, file, kind)?,
                 k if crate::input::workloads::WORKLOAD_KINDS.contains(&k) => {
                     crate::input::workloads::add_document(self, &doc, file)?;
                 }

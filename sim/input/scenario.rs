@@ -435,6 +435,9 @@ pub struct ScenarioFile {
     /// Endpoint propagation delay and request loads of the Services (see [`crate::services`]).
     #[serde(default)]
     pub services: crate::input::services::ServicesSpec,
+    /// The control-plane latency model (absent: instantaneous; see [`crate::apiserver`]).
+    #[serde(default)]
+    pub control_plane: Option<crate::apiserver::spec::ControlPlaneSpec>,
 }
 
 /// A compiled arrival generator.
@@ -600,6 +603,10 @@ pub struct Scenario {
     pub services: crate::services::ServiceSet,
     /// StorageClasses, PersistentVolumes and PersistentVolumeClaims at the start.
     pub storage: crate::model::volume::VolumeStore,
+    /// ResourceQuotas and LimitRanges enforced at pod admission.
+    pub admission: crate::admission::AdmissionObjects,
+    /// The control-plane model (`None`: instantaneous).
+    pub control_plane: Option<crate::apiserver::ControlPlane>,
 }
 
 /// Splits `a.b[0].c` / `a.b.0.c` into segments.
@@ -1002,6 +1009,15 @@ fn compile(
                 .map_err(|x| err_at(shown, &e.at, &format!("{field}.apply"), format!("{rel}: {}", x.message)))?;
             let mut extra = ManifestSet { priority_classes: set.priority_classes.clone(), ..Default::default() };
             extra.add_text(&text, &shown_path)?;
+            if !extra.admission.is_empty() {
+                return Err(err_at(
+                    shown,
+                    &e.at,
+                    &format!("{field}.apply"),
+                    "applying ResourceQuota or LimitRange manifests on the timeline is not supported yet; list them \
+                     under workloads.manifests",
+                ));
+            }
             if !extra.hpas.is_empty() {
                 return Err(err_at(
                     shown,
@@ -1230,6 +1246,8 @@ fn compile(
         autoscaler,
         services: crate::input::services::compile(&f.services, set.services.clone(), shown)?,
         storage: set.storage.store().map_err(|e| InputError::file(shown, e))?,
+        admission: set.admission.clone(),
+        control_plane: f.control_plane.as_ref().map(|c| crate::apiserver::spec::compile(c, shown)).transpose()?,
     };
     limits::check_scenario(&scenario, shown)?;
     Ok(scenario)

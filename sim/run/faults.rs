@@ -501,7 +501,7 @@ impl Simulation<'_> {
         if self.kubelet_status(node) == KubeletStatus::Up {
             let latency = self.kubelet.startup_latency(&self.cluster.pod(id).pod);
             let epoch = self.cluster.pod(id).epoch;
-            let at = self.queue.now() + latency;
+            let at = self.queue.now() + self.kubelet_visibility_delay(id) + latency;
             self.push(at, Event::PodStarted { pod: id, epoch });
         } else {
             self.faults.deferred_start.insert(id);

@@ -6,6 +6,8 @@
 //! (which goes to `run.json`, kept apart from the deterministic outputs); events are handled in
 //! `(time, seq)` order, and handlers only schedule events at or after the current time.
 
+pub mod admission;
+mod apiserver;
 pub mod autoscaler;
 pub mod checkpoint;
 pub mod control;
@@ -121,6 +123,8 @@ pub enum Event {
     HpaSync,
     /// The endpoints model (see [`services`]).
     Service(services::SvcEvent),
+    /// The control-plane model (see [`crate::apiserver`]).
+    Api(crate::apiserver::ApiEvent),
 }
 
 impl Event {
@@ -285,6 +289,10 @@ pub struct Simulation<'s> {
     policy: Option<Box<dyn crate::scheduler::policy::Policy>>,
     /// The policy's RNG stream (`policy`).
     policy_rng: SimRng,
+    /// Admission bookkeeping (quota usage, rejections, controller retries).
+    admission: admission::AdmissionState,
+    /// The control-plane model.
+    api: crate::apiserver::ApiServer,
 }
 
 fn push_event(queue: &mut EventQueue<Event>, pending_work: &mut u64, at: SimTime, e: Event) {
@@ -429,6 +437,8 @@ impl<'s> Simulation<'s> {
             policy,
             policy_rng: stream(seed, "policy"),
             services,
+            admission: Default::default(),
+            api: crate::apiserver::ApiServer::new(scenario.control_plane.as_ref()),
         };
         sim.scheduler.queue.set_order(scenario.queue_order);
         sim.timeseries.write(summary::TIMESERIES_HEADER.as_bytes())?;
@@ -659,7 +669,7 @@ impl<'s> Simulation<'s> {
             let live_unbound = p.phase == PodPhase::Pending && p.node.is_none();
             let queued = self.scheduler.queue.contains(id);
             let served = self.scheduler.profile_for(&p.pod.scheduler_name).is_some();
-            if live_unbound != queued && p.pod.node_name.is_none() && served {
+            if live_unbound != queued && p.pod.node_name.is_none() && served && !self.api.in_flight(id) {
                 return Err(RunError::Invariant {
                     time: self.queue.now(),
                     event: event.to_string(),
@@ -751,6 +761,7 @@ impl<'s> Simulation<'s> {
             Event::PodDeleted { pod, epoch } => self.on_pod_deleted(pod, epoch),
             Event::HpaSync => self.on_hpa_sync(),
             Event::Service(e) => self.on_service_event(e),
+            Event::Api(a) => self.on_api_event(a),
             Event::Sample => {
                 let now = self.queue.now();
                 let usage = self.hpa.total_usage_millis(&self.cluster, &self.workloads, now);
@@ -849,6 +860,23 @@ impl<'s> Simulation<'s> {
     }
 
     fn create_pod(&mut self, pod: Pod) -> Result<(), RunError> {
+        self.create_pod_as(pod, None, None).map(|_| ())
+    }
+
+    /// Creates a pod on behalf of a controller of `kind` (`None`: a user), through admission;
+    /// `shown_name` is the name admission messages use (a `generateName` prefix). Returns
+    /// whether the pod was admitted.
+    fn create_pod_as(
+        &mut self,
+        mut pod: Pod,
+        kind: Option<crate::controllers::Kind>,
+        shown_name: Option<&str>,
+    ) -> Result<bool, RunError> {
+        let shown = shown_name.unwrap_or(&pod.name).to_string();
+        if !self.admit_pod(&mut pod, &shown)? {
+            return Ok(false);
+        }
+        let write_delay = self.api_create_write(kind);
         self.create_pod_claims(&pod)?;
         let now = self.queue.now();
         let priority = pod.priority;
@@ -857,20 +885,22 @@ impl<'s> Simulation<'s> {
         let id = match self.cluster.add_pod(pod, now) {
             Ok(id) => id,
             Err(e) => {
-                return self.log(
+                self.log(
                     "action_skipped",
                     &format!(
                         ",\"action\":\"createPod\",\"pod\":{},\"reason\":{}",
                         json_str(&key),
                         json_str(&e.to_string())
                     ),
-                );
+                )?;
+                return Ok(false);
             }
         };
+        self.pod_admitted(id);
         self.metrics.pod_created();
         self.log("pod_created", &format!(",\"pod\":{},\"priority\":{priority}", json_str(&key)))?;
         self.pod_changed(id);
-        match node_name {
+        let outcome = match node_name {
             // A pod naming its node bypasses the scheduler; the kubelet admits it if it fits.
             Some(n) => match self.cluster.node_id(&n) {
                 Some(node) if self.cluster.node(node).ready => {
@@ -901,20 +931,21 @@ impl<'s> Simulation<'s> {
                 if self.scheduler.profile_for(&self.cluster.pod(id).pod.scheduler_name).is_none() {
                     // Upstream leaves pods of an unknown schedulerName alone: they stay Pending.
                     let name = json_str(&self.cluster.pod(id).pod.scheduler_name);
-                    return self.log(
-                        "pod_ignored",
-                        &format!(
-                            ",\"pod\":{},\"reason\":\"no profile for schedulerName\",\"scheduler_name\":{name}",
-                            json_str(&key)
-                        ),
-                    );
+                    return self
+                        .log(
+                            "pod_ignored",
+                            &format!(
+                                ",\"pod\":{},\"reason\":\"no profile for schedulerName\",\"scheduler_name\":{name}",
+                                json_str(&key)
+                            ),
+                        )
+                        .map(|()| true);
                 }
-                let run_us = self.cluster.pod(id).pod.run.run_duration.as_ref().map(|d| d.mean_micros() as u64);
-                self.scheduler.queue.add_job(id, priority, now, run_us);
-                self.ensure_cycle();
+                self.queue_created_pod(id, priority, write_delay);
                 Ok(())
             }
-        }
+        };
+        outcome.map(|()| true)
     }
 
     fn ensure_cycle(&mut self) {
@@ -1213,6 +1244,8 @@ impl<'s> Simulation<'s> {
         summary.cluster_autoscaler = self.ca.as_ref().map(|c| c.summary.clone());
         summary.services = self.services_finish(end_time.0)?;
         summary.volumes = (!self.cluster.volumes().is_empty()).then(|| self.cluster.volumes().summary());
+        summary.admission = self.admission_summary();
+        summary.control_plane = self.api.summary();
         let wall = started.elapsed().as_secs_f64();
         let stats = RunStats {
             wall_clock_ms: wall * 1000.0,

@@ -356,6 +356,12 @@ pub struct Summary {
     /// GPU devices at the end of the run, on Ready nodes (absent without GPUs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gpu_at_end: Option<GpuAtEnd>,
+    /// Pods refused at admission (absent without ResourceQuota or LimitRange).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admission: Option<crate::run::admission::AdmissionSummary>,
+    /// Control-plane writes and throttling (absent without a `controlPlane` block).
+    #[serde(rename = "controlPlane", skip_serializing_if = "Option::is_none")]
+    pub control_plane: Option<crate::apiserver::ControlPlaneSummary>,
 }
 
 /// GPU devices at the end of a run, on Ready nodes (per-device milli-GPU, SPEC §4). With an
@@ -435,6 +441,8 @@ pub fn build(sc: &Scenario, cluster: &ClusterState, m: &Metrics, end: SimTime, t
         services: None,
         volumes: None,
         gpu_at_end: gpu_at_end(cluster),
+        admission: None,
+        control_plane: None,
     }
 }
 

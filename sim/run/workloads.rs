@@ -27,7 +27,11 @@ impl<'s> Simulation<'s> {
         }
     }
 
-    fn create_workload(&mut self, w: Workload) -> Result<(), RunError> {
+    /// Creates an object through admission (object-count quotas); false when it was refused.
+    fn create_workload(&mut self, w: Workload) -> Result<bool, RunError> {
+        if !self.admit_workload(&w)? {
+            return Ok(false);
+        }
         let key = w.key();
         let owner = w.meta().owner.clone();
         let now = self.queue.now();
@@ -39,12 +43,14 @@ impl<'s> Simulation<'s> {
                     self.enqueue_sync(o.uid, now);
                 }
                 self.workloads_changed = true;
-                Ok(())
+                Ok(true)
             }
-            Err(_) => self.log(
-                "action_skipped",
-                &format!(",\"action\":\"create\",\"object\":{},\"reason\":\"exists\"", json_str(&key.to_string())),
-            ),
+            Err(_) => self
+                .log(
+                    "action_skipped",
+                    &format!(",\"action\":\"create\",\"object\":{},\"reason\":\"exists\"", json_str(&key.to_string())),
+                )
+                .map(|()| true),
         }
     }
 
@@ -66,9 +72,27 @@ impl<'s> Simulation<'s> {
         let now = self.queue.now();
         let Some(w) = self.workloads.by_uid(uid) else { return Ok(()) };
         let me = json_str(&w.key().to_string());
+        let kind = w.kind();
+        // Upstream `slowStartBatch`: creations go in batches of 1, 2, 4, ...; after a batch with
+        // a refused create, the rest are not attempted and the sync is retried rate-limited.
+        let creates = actions.iter().filter(|a| matches!(a, Action::CreatePod { .. })).count();
+        let batch_ends: Vec<usize> = crate::controllers::replicaset::slow_start_batches(creates)
+            .into_iter()
+            .scan(0, |end, b| {
+                *end += b;
+                Some(*end)
+            })
+            .collect();
+        let (mut create_index, mut stop_at, mut refused, mut refused_objects) = (0usize, usize::MAX, 0usize, 0usize);
         for a in actions {
             match a {
                 Action::CreatePod { mut pod, generate_name } => {
+                    let i = create_index;
+                    create_index += 1;
+                    if i >= stop_at {
+                        continue;
+                    }
+                    let mut shown = None;
                     if generate_name {
                         let prefix = std::mem::take(&mut pod.name);
                         loop {
@@ -78,11 +102,23 @@ impl<'s> Simulation<'s> {
                                 break;
                             }
                         }
+                        shown = Some(prefix);
                     }
-                    self.create_pod(*pod)?;
+                    if !self.create_pod_as(*pod, Some(kind), shown.as_deref())? {
+                        refused += 1;
+                        stop_at = stop_at.min(batch_ends.iter().copied().find(|e| *e > i).unwrap_or(creates));
+                    }
                 }
-                Action::DeletePod { pod, reason } => self.delete_pod_gracefully(pod, reason)?,
-                Action::Create(w) => self.create_workload(*w)?,
+                Action::DeletePod { pod, reason } => {
+                    self.api_controller_write(kind);
+                    self.delete_pod_gracefully(pod, reason)?
+                }
+                Action::Create(w) => {
+                    self.api_controller_write(kind);
+                    if !self.create_workload(*w)? {
+                        refused_objects += 1;
+                    }
+                }
                 Action::Update(w) => {
                     let owner = w.meta().owner.clone();
                     let target = w.meta().uid;
@@ -96,7 +132,10 @@ impl<'s> Simulation<'s> {
                         }
                     }
                 }
-                Action::Delete(key) => self.delete_workload(&key)?,
+                Action::Delete(key) => {
+                    self.api_controller_write(kind);
+                    self.delete_workload(&key)?
+                }
                 Action::Record { reason, message } => self.log(
                     "controller_event",
                     &format!(",\"object\":{me},\"reason\":\"{reason}\",\"message\":{}", json_str(&message)),
@@ -104,6 +143,23 @@ impl<'s> Simulation<'s> {
                 Action::RequeueAfter(d) => self.enqueue_sync(uid, now + d),
                 Action::CreateClaims { namespace, claims } => self.create_claims(&namespace, &claims)?,
             }
+        }
+        if refused > 0 || refused_objects > 0 {
+            let skipped = creates - stop_at.min(creates);
+            self.log(
+                "controller_event",
+                &format!(
+                    ",\"object\":{me},\"reason\":\"FailedCreate\",\"message\":{}",
+                    json_str(&format!(
+                        "{refused} pod creation(s) refused at admission, {skipped} not attempted, {refused_objects} \
+                         object creation(s) refused"
+                    ))
+                ),
+            )?;
+            let delay = self.admission.retry.when(uid, kind, now);
+            self.enqueue_sync(uid, now + delay);
+        } else if !self.scenario.admission.is_empty() {
+            self.admission.retry.forget(uid);
         }
         Ok(())
     }
@@ -169,6 +225,7 @@ impl<'s> Simulation<'s> {
     /// after the kind's informer delay, and the ownership index follows.
     pub(super) fn pod_changed(&mut self, id: PodId) {
         self.services_pod_changed(id);
+        self.admission_observe(id);
         let p = self.cluster.pod(id);
         let Some(uid) = p.pod.owner.as_ref().map(|o| o.uid).filter(|u| *u != 0) else { return };
         let Some(kind) = self.workloads.by_uid(uid).map(|w| w.kind()) else { return };
@@ -178,7 +235,7 @@ impl<'s> Simulation<'s> {
         } else {
             self.workloads.add_owned_pod(uid, id);
         }
-        let at = self.queue.now() + pod_event_delay(kind);
+        let at = self.queue.now() + pod_event_delay(kind) + self.controller_watch_delay();
         self.enqueue_sync(uid, at);
     }
 
@@ -196,7 +253,7 @@ impl<'s> Simulation<'s> {
     pub(super) fn apply_workload(&mut self, w: Workload) -> Result<(), RunError> {
         let key = w.key();
         match self.workloads.get(&key).cloned() {
-            None => self.create_workload(w),
+            None => self.create_workload(w).map(|_| ()),
             Some(mut cur) => {
                 cur.apply_spec(&w);
                 self.update_from_timeline(cur, "apply")
