@@ -698,7 +698,11 @@ pub fn pod_from_manifest(m: &PodManifest, set: &ManifestSet) -> Result<Pod, Stri
             Some(s) => s,
             None => 30,
         },
-        run: run_model_from_annotations(&m.metadata.annotations)?,
+        run: {
+            crate::scheduler::policies::swarm::validate_annotations(&m.metadata.annotations)?;
+            crate::scheduler::policies::marathon::validate_annotations(&m.metadata.annotations)?;
+            run_model_from_annotations(&m.metadata.annotations)?
+        },
         requests: Default::default(),
         non_zero_cpu_millis: 0,
         non_zero_memory_bytes: 0,
