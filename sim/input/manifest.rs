@@ -344,6 +344,7 @@ pub const SUPPORTED_KINDS: &[&str] = &[
     "StatefulSet",
     "PodDisruptionBudget",
     "HorizontalPodAutoscaler",
+    "SwarmService",
 ];
 
 /// A Namespace manifest.
@@ -438,6 +439,7 @@ impl ManifestSet {
                     self.pdbs.push(pdb);
                 }
                 "HorizontalPodAutoscaler" => crate::input::hpa::add_document(self, &doc, file)?,
+                crate::input::swarm_service::KIND => crate::input::swarm_service::add_document(self, &doc, file)?,
                 k if crate::input::workloads::WORKLOAD_KINDS.contains(&k) => {
                     crate::input::workloads::add_document(self, &doc, file)?;
                 }

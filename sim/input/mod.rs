@@ -9,5 +9,6 @@ pub mod hpa;
 pub mod load;
 pub mod manifest;
 pub mod scenario;
+pub mod swarm_service;
 pub mod workloads;
 pub mod yaml;
