@@ -169,3 +169,123 @@ fn a_bad_placement_annotation_is_an_input_error_naming_it() {
         assert!(e.to_string().contains(&format!("annotation {key}: ")), "{key}={value}: {e}");
     }
 }
+
+/// A scenario of four 4-CPU nodes (label `site`: a, a, b, b) running one SwarmService (`service`, a YAML
+/// document), with the new image `nginx:2` rolled out at 1m.
+fn service_scenario(dir: &Path, service: &str, kind: &str) -> PathBuf {
+    std::fs::write(dir.join("service.yaml"), service).unwrap();
+    let text = format!(
+        "apiVersion: kubesim/v1
+kind: Scenario
+metadata: {{name: swarm-rollout}}
+seed: 1
+duration: 6m
+cluster:
+  nodePools:
+    - {{name: a, count: 2, labels: {{site: a}}, allocatable: {{cpu: '4', memory: 16Gi}}}}
+    - {{name: b, count: 2, labels: {{site: b}}, allocatable: {{cpu: '4', memory: 16Gi}}}}
+workloads:
+  manifests: [service.yaml]
+kubelet:
+  startupLatency: 1s
+timeline:
+  - {{at: 1m, rollout: {{kind: {kind}, name: web, image: 'nginx:2'}}}}
+"
+    );
+    let path = dir.join("scenario.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn service(mode: &str, update: &str, placement: &str) -> String {
+    format!(
+        "apiVersion: kubesim.io/v1
+kind: SwarmService
+metadata: {{name: web}}
+spec:
+  {mode}
+  placement: {placement}
+  updateConfig: {update}
+  template:
+    metadata: {{labels: {{app: web}}}}
+    spec:
+      terminationGracePeriodSeconds: 5
+      containers: [{{name: web, image: 'nginx:1', resources: {{requests: {{cpu: 500m, memory: 256Mi}}}}}}]
+"
+    )
+}
+
+/// The new-image pods' creation times (µs), grouped into batches of equal time, and the old
+/// pods' deletion (finish) times.
+fn rollout(scheduler: &str, path: &Path) -> (Vec<(u64, usize)>, Vec<u64>, kubesim::run::RunResult) {
+    let r = Runner::load(path, &[format!("scheduler.name={scheduler}")]).unwrap().run().unwrap();
+    let mut batches: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut old_finished = vec![];
+    for p in r.cluster.pods() {
+        if p.pod.containers[0].image == "nginx:2" {
+            *batches.entry(p.created.as_micros()).or_default() += 1;
+        } else if let Some(f) = p.finished {
+            old_finished.push(f.as_micros());
+        }
+    }
+    old_finished.sort();
+    (batches.into_iter().collect(), old_finished, r)
+}
+
+#[test]
+fn a_swarm_service_rolling_update_respects_parallelism_and_delay() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = service_scenario(
+        dir.path(),
+        &service("replicas: 6", "{parallelism: 2, delay: 20s, order: stop-first}", "{}"),
+        "Deployment",
+    );
+    for scheduler in ["swarm-spread", "default"] {
+        let (batches, old_finished, r) = rollout(scheduler, &path);
+        assert_eq!(batches.iter().map(|b| b.1).collect::<Vec<_>>(), vec![2, 2, 2], "{scheduler}: {batches:?}");
+        for w in batches.windows(2) {
+            assert!(w[1].0 - w[0].0 >= 20_000_000, "{scheduler}: batches {batches:?} closer than the 20s delay");
+        }
+        // stop-first: the first old tasks stop as the first new ones are created.
+        assert!(old_finished[0] >= batches[0].0, "{scheduler}");
+        let running_new = r.cluster.pods().iter().filter(|p| p.is_assigned() && p.pod.containers[0].image == "nginx:2");
+        assert_eq!(running_new.count(), 6, "{scheduler}");
+    }
+}
+
+#[test]
+fn start_first_creates_each_new_task_before_stopping_an_old_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path =
+        service_scenario(dir.path(), &service("replicas: 3", "{parallelism: 1, order: start-first}", "{}"), "Deployment");
+    let (batches, old_finished, _) = rollout("swarm-spread", &path);
+    assert_eq!(batches.iter().map(|b| b.1).collect::<Vec<_>>(), vec![1, 1, 1], "{batches:?}");
+    for (i, (created, _)) in batches.iter().enumerate() {
+        assert!(old_finished[i] > *created, "old task {i} stopped before new task {i} was created");
+    }
+}
+
+#[test]
+fn a_global_swarm_service_runs_one_task_per_node_matching_its_constraints() {
+    let dir = tempfile::tempdir().unwrap();
+    for (placement, want_nodes) in [("{}", 4), ("{constraints: [node.labels.site==a]}", 2)] {
+        let path = service_scenario(
+            dir.path(),
+            &service("mode: global", "{parallelism: 1, delay: 5s}", placement),
+            "DaemonSet",
+        );
+        for scheduler in ["swarm-spread", "default"] {
+            let (batches, _, r) = rollout(scheduler, &path);
+            let nodes: BTreeSet<String> = r
+                .cluster
+                .pods()
+                .iter()
+                .filter(|p| p.is_assigned())
+                .map(|p| r.cluster.node(p.node.unwrap()).node.name.clone())
+                .collect();
+            assert_eq!(nodes.len(), want_nodes, "{placement} {scheduler}");
+            assert_eq!(batches.iter().map(|b| b.1).sum::<usize>(), want_nodes, "{placement} {scheduler}");
+            assert!(batches.iter().all(|b| b.1 == 1), "{placement} {scheduler}: {batches:?}");
+        }
+    }
+}

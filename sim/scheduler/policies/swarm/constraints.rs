@@ -297,6 +297,7 @@ mod tests {
             ("1node==a", "key '1node' is invalid"),
             ("node.labels.zone==", "value '' is invalid"),
             ("node.labels.zone==a<b", "value 'a<b' is invalid"),
+            ("node.labels.topology.kubernetes.io/zone==a", "key 'node.labels.topology.kubernetes.io/zone' is invalid"),
         ];
         for (text, want) in cases {
             let e = parse_constraints(text).unwrap_err();
