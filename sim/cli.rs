@@ -58,10 +58,17 @@ enum Command {
         /// Longest wait for one answer of an exec: policy, e.g. 10s, 500ms (default 10s).
         #[arg(long, value_name = "DURATION")]
         policy_timeout: Option<String>,
+        #[command(flatten)]
+        flags: crate::run::control::RunFlags,
         /// Also write the charts as PNG (charts/*.png).
         #[arg(long)]
         png: bool,
     },
+    /// Continue a run from its checkpoint (written by `run --checkpoint-every`).
+    #[command(
+        after_help = "Example:\n  kubesim run big.yaml --out out/big --checkpoint-every 1h\n  kubesim resume out/big/checkpoint.bin"
+    )]
+    Resume(crate::run::control::ResumeArgs),
     /// Run the cross product of scenarios, --set values, schedulers and seeds, and compare them.
     Compare(crate::compare::cli::CompareArgs),
     /// Join the folders of `compare --shard` slices into the files of a single comparison.
@@ -117,10 +124,22 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
+        Command::Resume(args) => crate::run::control::resume_command(&args),
         Command::Compare(a) => crate::compare::cli::compare_main(a),
         Command::Merge(a) => crate::compare::cli::merge_main(a),
         Command::Report(a) => crate::compare::cli::report_main(a),
-        Command::Run { scenario: path, seed, out, mut set, check_invariants, quiet, png, policy, policy_timeout } => {
+        Command::Run {
+            scenario: path,
+            seed,
+            out,
+            mut set,
+            check_invariants,
+            quiet,
+            flags,
+            png,
+            policy,
+            policy_timeout,
+        } => {
             if let Some(s) = seed {
                 set.push(format!("seed={s}"));
             }
@@ -131,6 +150,13 @@ pub fn main() -> i32 {
                     return EXIT_INPUT;
                 }
             };
+            if policy.is_some() && flags.checkpoint_every.is_some() {
+                eprintln!(
+                    "error: --checkpoint-every cannot be combined with --policy (a resumed run reloads the scenario \
+                     alone); put the policy in the scenario's scheduler.policy instead"
+                );
+                return EXIT_INPUT;
+            }
             if let Err(e) =
                 crate::run::placer::apply_policy_flags(&mut sc, policy.as_deref(), policy_timeout.as_deref())
             {
@@ -138,7 +164,11 @@ pub fn main() -> i32 {
                 return EXIT_INPUT;
             }
             let out_dir = out.unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
-            let opts = RunOptions { out_dir: Some(out_dir.clone()), check_invariants };
+            let mut opts = RunOptions { out_dir: Some(out_dir.clone()), check_invariants, ..RunOptions::default() };
+            if let Err(e) = crate::run::control::apply(&flags, &mut opts, &path, &set) {
+                eprintln!("error: {e}");
+                return EXIT_INPUT;
+            }
             match run(&sc, &opts) {
                 Ok(r) => {
                     let ropts = crate::report::ReportOptions { png, scenario_file: Some(path.clone()) };
@@ -168,10 +198,7 @@ pub fn main() -> i32 {
                     }
                     0
                 }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    EXIT_FAILURE
-                }
+                Err(e) => crate::run::control::report_error(&e),
             }
         }
         Command::Validate { scenario: path, set } => match scenario::load(&path, &set) {

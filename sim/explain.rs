@@ -50,11 +50,16 @@ pub struct Explanation {
 pub fn load_config(path: &std::path::Path) -> Result<KubeSchedulerConfiguration, InputError> {
     let shown = path.display().to_string();
     let text = crate::input::yaml::read_file(path, &shown)?;
-    let docs = crate::input::yaml::split_documents(&text);
+    parse_config(&text, &shown)
+}
+
+/// Parses a KubeSchedulerConfiguration from text (`shown` names it in errors).
+pub fn parse_config(text: &str, shown: &str) -> Result<KubeSchedulerConfiguration, InputError> {
+    let docs = crate::input::yaml::split_documents(text);
     if docs.len() != 1 {
-        return Err(InputError::file(&shown, format!("expected one YAML document, found {}", docs.len())));
+        return Err(InputError::file(shown, format!("expected one YAML document, found {}", docs.len())));
     }
-    Ok(crate::input::yaml::parse_document::<KubeSchedulerConfiguration>(&docs[0], &shown)?.value)
+    Ok(crate::input::yaml::parse_document::<KubeSchedulerConfiguration>(&docs[0], shown)?.value)
 }
 
 /// Runs the explanation.

@@ -40,7 +40,8 @@ workloads:
 fn events_of(text: &str) -> (Vec<(f64, String, String)>, kubesim::run::RunResult) {
     let sc = scenario::load_str(text, "test.yaml", Path::new("."), &[]).unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().unwrap();
-    let r = run(&sc, &RunOptions { out_dir: Some(dir.path().into()), check_invariants: true }).unwrap();
+    let r = run(&sc, &RunOptions { out_dir: Some(dir.path().into()), check_invariants: true, ..Default::default() })
+        .unwrap();
     let ev = std::fs::read_to_string(dir.path().join("events.jsonl"))
         .unwrap()
         .lines()
@@ -112,7 +113,7 @@ fn a_pod_that_fits_no_template_triggers_no_scale_up() {
 #[test]
 fn the_shipped_scenario_scales_up_and_back_down() {
     let sc = scenario::load(Path::new("scenarios/autoscaler.yaml"), &[]).unwrap();
-    let r = run(&sc, &RunOptions { out_dir: None, check_invariants: true }).unwrap();
+    let r = run(&sc, &RunOptions { out_dir: None, check_invariants: true, ..Default::default() }).unwrap();
     let ca = r.summary.cluster_autoscaler.clone().unwrap();
     assert!(ca.nodes_added >= 5);
     assert_eq!(ca.nodes_removed, ca.nodes_added);

@@ -59,7 +59,7 @@ timeline:
 #[test]
 fn a_rolling_update_never_exceeds_max_surge_nor_drops_below_max_unavailable_at_any_event() {
     let sc = load(ROLLOUT);
-    let opts = RunOptions { out_dir: None, check_invariants: true };
+    let opts = RunOptions { out_dir: None, check_invariants: true, ..Default::default() };
     let mut checked = 0u64;
     let mut worst = (0i64, i64::MAX);
     let rollout_start = kubesim::engine::time::SimTime(60_000_000);
@@ -99,7 +99,8 @@ fn a_rolling_update_never_exceeds_max_surge_nor_drops_below_max_unavailable_at_a
 #[test]
 fn the_rolling_update_scenario_converges_after_each_disruption() {
     let sc = scenario::load(Path::new("scenarios/rolling-update.yaml"), &[]).unwrap();
-    let r = kubesim::run::run(&sc, &RunOptions { out_dir: None, check_invariants: true }).unwrap();
+    let r =
+        kubesim::run::run(&sc, &RunOptions { out_dir: None, check_invariants: true, ..Default::default() }).unwrap();
     let w = r.summary.workloads.expect("workload summary");
     assert!(w.disruptions.len() >= 4);
     assert!(w.disruptions.iter().all(|d| d.convergence_us.is_some()), "{:?}", w.disruptions);
@@ -110,7 +111,8 @@ fn the_rolling_update_scenario_converges_after_each_disruption() {
 #[test]
 fn a_statefulset_pod_lost_with_its_node_comes_back_under_the_same_name() {
     let sc = scenario::load(Path::new("scenarios/statefulset-node-loss.yaml"), &[]).unwrap();
-    let r = kubesim::run::run(&sc, &RunOptions { out_dir: None, check_invariants: true }).unwrap();
+    let r =
+        kubesim::run::run(&sc, &RunOptions { out_dir: None, check_invariants: true, ..Default::default() }).unwrap();
     let db1: Vec<_> = r.cluster.pods().iter().filter(|p| p.pod.name == "db-1").collect();
     assert!(db1.len() >= 2, "db-1 was recreated");
     assert_eq!(db1[0].phase, kubesim::cluster::PodPhase::Deleted, "the first db-1 was evicted from its lost node");
@@ -130,7 +132,8 @@ fn a_statefulset_pod_lost_with_its_node_comes_back_under_the_same_name() {
 #[test]
 fn the_cronjob_scenario_completes_its_jobs_and_reports_their_times() {
     let sc = scenario::load(Path::new("scenarios/cronjob-batch.yaml"), &[]).unwrap();
-    let r = kubesim::run::run(&sc, &RunOptions { out_dir: None, check_invariants: true }).unwrap();
+    let r =
+        kubesim::run::run(&sc, &RunOptions { out_dir: None, check_invariants: true, ..Default::default() }).unwrap();
     let w = r.summary.workloads.expect("workload summary");
     let done: Vec<&str> = w.jobs.iter().filter(|j| j.outcome == "Complete").map(|j| j.job.as_str()).collect();
     assert!(done.contains(&"default/shards"), "{done:?}");

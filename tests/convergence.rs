@@ -1,6 +1,8 @@
 //! Property tests of convergence, built on `kubesim::convergence`: generated clusters (3–6
-//! nodes over 2–3 zones), ReplicaSets (some under a PodDisruptionBudget) and fault schedules
-//! (node crashes and recoveries, network partitions and heals, drains then uncordons). After the
+//! nodes over 2–3 zones), workloads of every controller kind (ReplicaSets, Deployments — some
+//! rolled out to a new image in the middle of the faults —, StatefulSets, DaemonSets and Jobs,
+//! some under a PodDisruptionBudget) and fault schedules (node crashes and recoveries, network
+//! partitions and heals, drains then uncordons). After the
 //! last fault, with enough capacity, every workload reaches its desired ready count within the
 //! bound, no node is ever over-allocated and every pod is in exactly one place (the invariant
 //! checker after every event), no workload runs more pods than it wants, and time never goes back.
@@ -20,13 +22,37 @@ enum Fault {
     Drain { node: usize, at_s: u64, for_s: u64 },
 }
 
+/// The controller kinds a case draws its workloads from.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    ReplicaSet,
+    /// A Deployment, rolled out to a new image at the given second when `Some`.
+    Deployment(Option<u64>),
+    StatefulSet,
+    /// One pod per node: its replica count is ignored.
+    DaemonSet,
+    /// A Job of `replicas` completions, 2 in parallel, each pod running the given seconds.
+    Job(u64),
+}
+
 #[derive(Clone, Debug)]
 struct Case {
     seed: u64,
     nodes: usize,
     zones: usize,
-    sets: Vec<(u32, u32, bool)>,
+    /// (kind, replicas, milli-CPU per pod, under a PDB)
+    sets: Vec<(Kind, u32, u32, bool)>,
     faults: Vec<Fault>,
+}
+
+fn kind() -> impl Strategy<Value = Kind> {
+    prop_oneof![
+        Just(Kind::ReplicaSet),
+        prop::option::of(30u64..900).prop_map(Kind::Deployment),
+        Just(Kind::StatefulSet),
+        Just(Kind::DaemonSet),
+        (20u64..200).prop_map(Kind::Job),
+    ]
 }
 
 fn fault() -> impl Strategy<Value = Fault> {
@@ -42,7 +68,7 @@ fn case() -> impl Strategy<Value = Case> {
         any::<u64>(),
         3usize..=6,
         2usize..=3,
-        prop::collection::vec((1u32..=4, 100u32..=500, any::<bool>()), 1..=3),
+        prop::collection::vec((kind(), 1u32..=4, 100u32..=500, any::<bool>()), 1..=3),
         prop::collection::vec(fault(), 0..=3),
     )
         .prop_map(|(seed, nodes, zones, sets, faults)| Case { seed, nodes, zones, sets, faults })
@@ -52,11 +78,42 @@ fn case() -> impl Strategy<Value = Case> {
 /// them, so that capacity always suffices (each node has 4 CPUs, the workloads at most 6).
 fn render(c: &Case) -> (String, String) {
     let mut manifests = String::new();
-    for (i, (replicas, cpu, pdb)) in c.sets.iter().enumerate() {
-        let _ = write!(
-            manifests,
-            "---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: rs-{i}}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: a{i}}}}}\n  template:\n    metadata: {{labels: {{app: a{i}}}}}\n    spec:\n      containers:\n      - {{name: c, image: img, resources: {{requests: {{cpu: {cpu}m, memory: 256Mi}}}}}}\n"
+    let mut rollouts = Vec::new();
+    for (i, (kind, replicas, cpu, pdb)) in c.sets.iter().enumerate() {
+        let pod = format!(
+            "    metadata: {{labels: {{app: a{i}}}}}\n    spec:\n      containers:\n      - {{name: c, image: img, resources: {{requests: {{cpu: {cpu}m, memory: 256Mi}}}}}}\n"
         );
+        let selector = format!("  selector: {{matchLabels: {{app: a{i}}}}}\n");
+        let _ = match kind {
+            Kind::ReplicaSet => write!(
+                manifests,
+                "---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: w-{i}}}\nspec:\n  replicas: {replicas}\n{selector}  template:\n{pod}"
+            ),
+            Kind::Deployment(rollout) => {
+                if let Some(at) = rollout {
+                    rollouts.push((
+                        *at,
+                        format!("- {{at: {at}s, rollout: {{kind: Deployment, name: w-{i}, image: \"img:2\"}}}}\n"),
+                    ));
+                }
+                write!(
+                    manifests,
+                    "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: w-{i}}}\nspec:\n  replicas: {replicas}\n{selector}  template:\n{pod}"
+                )
+            }
+            Kind::StatefulSet => write!(
+                manifests,
+                "---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: w-{i}}}\nspec:\n  serviceName: w-{i}\n  replicas: {replicas}\n{selector}  template:\n{pod}"
+            ),
+            Kind::DaemonSet => write!(
+                manifests,
+                "---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: w-{i}}}\nspec:\n{selector}  template:\n{pod}"
+            ),
+            Kind::Job(run_s) => write!(
+                manifests,
+                "---\napiVersion: batch/v1\nkind: Job\nmetadata: {{name: w-{i}}}\nspec:\n  completions: {replicas}\n  parallelism: 2\n  backoffLimit: 1000\n  template:\n    metadata: {{labels: {{app: a{i}}}, annotations: {{kubesim.io/run-duration: {run_s}s}}}}\n    spec:\n      restartPolicy: OnFailure\n      containers:\n      - {{name: c, image: img, resources: {{requests: {{cpu: {cpu}m, memory: 256Mi}}}}}}\n"
+            ),
+        };
         if *pdb {
             let _ = write!(
                 manifests,
@@ -86,6 +143,10 @@ fn render(c: &Case) -> (String, String) {
         };
         let _ = write!(timeline, "- at: {at}s\n  {start}\n- at: {}s\n  {end}\n", at + dur);
         last = last.max(at + dur);
+    }
+    for (at, r) in &rollouts {
+        timeline.push_str(r);
+        last = last.max(*at);
     }
     let scenario = format!(
         "apiVersion: kubesim/v1\nkind: Scenario\nseed: {}\nduration: {}s\ncluster:\n  nodePools:\n  - name: n\n    count: {}\n    zones: [{}]\n    allocatable: {{cpu: 4, memory: 16Gi}}\nworkloads:\n  manifests: [workloads.yaml]\n{}",
@@ -125,7 +186,7 @@ proptest! {
 
 #[test]
 fn a_node_lost_for_good_is_survived_by_its_replicaset() {
-    let c = Case { seed: 7, nodes: 4, zones: 2, sets: vec![(3, 500, true)], faults: vec![] };
+    let c = Case { seed: 7, nodes: 4, zones: 2, sets: vec![(Kind::ReplicaSet, 3, 500, true)], faults: vec![] };
     let (scenario, manifests) = render(&c);
     let scenario = format!("{scenario}timeline:\n- at: 60s\n  failNode: n-0\n");
     let dir = tempfile::tempdir().unwrap();
@@ -140,7 +201,7 @@ fn a_node_lost_for_good_is_survived_by_its_replicaset() {
 fn a_bound_too_short_for_the_eviction_timeout_is_reported_with_the_unsettled_workload() {
     // A node crash at 60 s is only acted upon after 50 s + 300 s: a 2-minute bound cannot hold
     // if the ReplicaSet had a pod there (three replicas on four nodes spread by the scheduler).
-    let c = Case { seed: 7, nodes: 3, zones: 1, sets: vec![(3, 500, false)], faults: vec![] };
+    let c = Case { seed: 7, nodes: 3, zones: 1, sets: vec![(Kind::ReplicaSet, 3, 500, false)], faults: vec![] };
     let (scenario, manifests) = render(&c);
     let scenario = format!("{scenario}timeline:\n- at: 60s\n  failNode: n-0\n");
     let dir = tempfile::tempdir().unwrap();
@@ -149,5 +210,5 @@ fn a_bound_too_short_for_the_eviction_timeout_is_reported_with_the_unsettled_wor
     let sc = kubesim::input::scenario::load(&dir.path().join("scenario.yaml"), &[]).unwrap();
     let err = check(&sc, &Options { bound: SimDuration::from_secs(120), check_invariants: true }).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("not converged") && msg.contains("ReplicaSet/default/rs-0"), "{msg}");
+    assert!(msg.contains("not converged") && msg.contains("ReplicaSet/default/w-0"), "{msg}");
 }

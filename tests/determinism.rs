@@ -36,8 +36,10 @@ fn every_scenario_run_twice_gives_byte_identical_outputs() {
         let sc = scenario::load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
         let a = tempfile::tempdir().unwrap();
         let b = tempfile::tempdir().unwrap();
-        run(&sc, &RunOptions { out_dir: Some(a.path().into()), check_invariants: false }).unwrap();
-        run(&sc, &RunOptions { out_dir: Some(b.path().into()), check_invariants: false }).unwrap();
+        run(&sc, &RunOptions { out_dir: Some(a.path().into()), check_invariants: false, ..Default::default() })
+            .unwrap();
+        run(&sc, &RunOptions { out_dir: Some(b.path().into()), check_invariants: false, ..Default::default() })
+            .unwrap();
         let (fa, fb) = (files(a.path()), files(b.path()));
         let names: Vec<&str> = fa.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
@@ -73,7 +75,7 @@ fn two_seeds_give_different_trace_digests() {
 fn the_invariant_checker_holds_after_every_event_of_every_scenario() {
     for path in scenarios() {
         let sc = scenario::load(&path, &[]).unwrap();
-        let r = run(&sc, &RunOptions { out_dir: None, check_invariants: true });
+        let r = run(&sc, &RunOptions { out_dir: None, check_invariants: true, ..Default::default() });
         assert!(r.is_ok(), "{}: {}", path.display(), r.err().map(|e| e.to_string()).unwrap_or_default());
         let r = r.unwrap();
         assert!(r.summary.counts.pods_created > 0, "{}: no pods", path.display());
@@ -85,7 +87,8 @@ fn the_trace_digest_is_the_sha256_of_events_jsonl() {
     use sha2::{Digest, Sha256};
     let sc = scenario::load(Path::new("scenarios/quickstart.yaml"), &[]).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let r = run(&sc, &RunOptions { out_dir: Some(dir.path().into()), check_invariants: false }).unwrap();
+    let r = run(&sc, &RunOptions { out_dir: Some(dir.path().into()), check_invariants: false, ..Default::default() })
+        .unwrap();
     let bytes = std::fs::read(dir.path().join("events.jsonl")).unwrap();
     let digest: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(r.summary.trace_digest, format!("sha256:{digest}"));

@@ -33,7 +33,8 @@ fn pod(name: &str, node: &str, extra: &str) -> String {
 fn events_of(text: &str) -> (Vec<(f64, String, String)>, kubesim::run::RunResult) {
     let sc = scenario::load_str(text, "test.yaml", Path::new("."), &[]).unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().unwrap();
-    let r = run(&sc, &RunOptions { out_dir: Some(dir.path().into()), check_invariants: true }).unwrap();
+    let r = run(&sc, &RunOptions { out_dir: Some(dir.path().into()), check_invariants: true, ..Default::default() })
+        .unwrap();
     let ev = std::fs::read_to_string(dir.path().join("events.jsonl"))
         .unwrap()
         .lines()
@@ -124,7 +125,7 @@ fn drain_respects_the_disruption_budget_and_retries_every_five_seconds() {
     std::fs::write(dir.path().join("s.yaml"), &text).unwrap();
     let sc = scenario::load(&dir.path().join("s.yaml"), &[]).unwrap_or_else(|e| panic!("{e}"));
     let out = tempfile::tempdir().unwrap();
-    run(&sc, &RunOptions { out_dir: Some(out.path().into()), check_invariants: true }).unwrap();
+    run(&sc, &RunOptions { out_dir: Some(out.path().into()), check_invariants: true, ..Default::default() }).unwrap();
     let ev: Vec<serde_json::Value> = std::fs::read_to_string(out.path().join("events.jsonl"))
         .unwrap()
         .lines()
@@ -156,7 +157,8 @@ fn crashing_containers_back_off_from_10s_doubling_to_5_minutes() {
     let text = format!("{HEAD}workloads:\n  pods:\n{p}").replace("duration: 30m", "duration: 40m");
     let sc = scenario::load_str(&text, "t.yaml", Path::new("."), &[]).unwrap_or_else(|e| panic!("{e}"));
     let out = tempfile::tempdir().unwrap();
-    let r = run(&sc, &RunOptions { out_dir: Some(out.path().into()), check_invariants: true }).unwrap();
+    let r = run(&sc, &RunOptions { out_dir: Some(out.path().into()), check_invariants: true, ..Default::default() })
+        .unwrap();
     let backoffs: Vec<u64> = std::fs::read_to_string(out.path().join("events.jsonl"))
         .unwrap()
         .lines()

@@ -10,7 +10,7 @@ use std::path::Path;
 fn run(text: &str) -> (Vec<(f64, i64, i64)>, String, String) {
     let sc = scenario::load_str(text, "hpa-burst.yaml", Path::new("scenarios"), &[]).unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().unwrap();
-    let opts = RunOptions { out_dir: Some(dir.path().to_path_buf()), check_invariants: false };
+    let opts = RunOptions { out_dir: Some(dir.path().to_path_buf()), check_invariants: false, ..Default::default() };
     Simulation::new(&sc, &opts).unwrap().run(&opts).unwrap();
     let events = std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap();
     let mut scaled = Vec::new();

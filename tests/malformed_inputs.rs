@@ -85,25 +85,48 @@ fn a_bad_set_override_is_an_input_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected path=value"));
 }
 
+// Arbitrary and mutated inputs for every loader (this scenario loader included): tests/no_panic.rs.
+
 #[test]
-fn arbitrary_bytes_never_panic_the_scenario_loader() {
-    use proptest::prelude::*;
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig { cases: 300, ..Default::default() });
-    let base = std::fs::read_to_string("scenarios/quickstart.yaml").unwrap();
-    runner
-        .run(&(0..base.len(), "[ -~\n]{0,12}", 0usize..8), |(pos, junk, cut)| {
-            // Mutate the bundled scenario: splice junk in and cut a few bytes out.
-            let mut pos = pos;
-            while !base.is_char_boundary(pos) {
-                pos -= 1;
-            }
-            let mut end = (pos + cut).min(base.len());
-            while !base.is_char_boundary(end) {
-                end += 1;
-            }
-            let text = format!("{}{}{}", &base[..pos], junk, &base[end..]);
-            let _ = scenario::load_str(&text, "fuzz.yaml", std::path::Path::new("scenarios"), &[]);
-            Ok(())
-        })
+fn a_limit_is_raised_or_lowered_by_its_environment_variable() {
+    let exe = env!("CARGO_BIN_EXE_kubesim");
+    let out = Command::new(exe)
+        .args(["validate", "scenarios/quickstart.yaml"])
+        .env("KUBESIM_MAX_NODES", "2")
+        .output()
         .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("exceed the limit of 2 (KUBESIM_MAX_NODES; set that environment variable"), "{stderr}");
+    let out = Command::new(exe)
+        .args(["validate", "tests/corpus/malformed/too-many-samples.yaml"])
+        .env("KUBESIM_MAX_SAMPLES", "10000000000")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn the_events_flag_keeps_the_trace_digest() {
+    let exe = env!("CARGO_BIN_EXE_kubesim");
+    let mut digests = Vec::new();
+    for mode in ["full", "summary", "none"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new(exe)
+            .args(["run", "scenarios/quickstart.yaml", "-q", "--events", mode, "--out"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+        digests.push(summary["trace_digest"].as_str().unwrap().to_string());
+        let has = |f: &str| dir.path().join(f).exists();
+        match mode {
+            "full" => assert!(has("events.jsonl") && !has("event_counts.json")),
+            "summary" => assert!(has("events.jsonl") && has("event_counts.json")),
+            _ => assert!(!has("events.jsonl") && !has("event_counts.json")),
+        }
+    }
+    assert!(digests.iter().all(|d| d == &digests[0]), "{digests:?}");
 }

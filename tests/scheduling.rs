@@ -19,7 +19,8 @@ fn events(dir: &Path) -> Vec<serde_json::Value> {
 fn run_scenario(path: &str) -> (tempfile::TempDir, kubesim::run::RunResult) {
     let sc = scenario::load(Path::new(path), &[]).unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().unwrap();
-    let r = run(&sc, &RunOptions { out_dir: Some(dir.path().into()), check_invariants: true }).unwrap();
+    let r = run(&sc, &RunOptions { out_dir: Some(dir.path().into()), check_invariants: true, ..Default::default() })
+        .unwrap();
     (dir, r)
 }
 
@@ -230,7 +231,7 @@ fn a_permit_plugin_that_rejects_keeps_the_pod_pending() {
     let mut profile = kubesim::scheduler::Profile::default_profile();
     profile.permits.push(std::sync::Arc::new(RejectZero));
     let dir = tempfile::tempdir().unwrap();
-    let opts = RunOptions { out_dir: Some(dir.path().into()), check_invariants: true };
+    let opts = RunOptions { out_dir: Some(dir.path().into()), check_invariants: true, ..Default::default() };
     let r = kubesim::run::run_with_profiles(&sc, &opts, vec![profile]).unwrap();
     let ev = events(dir.path());
     assert!(ev.iter().any(|e| e["kind"] == "pod_unschedulable"

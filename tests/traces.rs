@@ -212,7 +212,8 @@ fn check_dependencies(sc: &scenario::Scenario, pods_csv: &Path) -> usize {
 fn in_the_dag_scenario_no_job_starts_before_its_dependencies_finished() {
     let sc = scenario::load(Path::new("scenarios/dag-workflow.yaml"), &[]).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let r = run(&sc, &RunOptions { out_dir: Some(dir.path().into()), check_invariants: true }).unwrap();
+    let r = run(&sc, &RunOptions { out_dir: Some(dir.path().into()), check_invariants: true, ..Default::default() })
+        .unwrap();
     assert_eq!(check_dependencies(&sc, &dir.path().join("pods.csv")), 5);
     let w = r.summary.workflows.expect("a workflows section");
     assert_eq!((w.workflows, w.jobs, w.jobs_completed, w.workflows_completed), (2, 6, 6, 2));
@@ -228,7 +229,8 @@ fn in_the_dag_scenario_no_job_starts_before_its_dependencies_finished() {
 fn in_the_generic_trace_scenario_the_pipeline_runs_in_order() {
     let sc = scenario::load(Path::new("scenarios/generic-trace.yaml"), &[]).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let r = run(&sc, &RunOptions { out_dir: Some(dir.path().into()), check_invariants: true }).unwrap();
+    let r = run(&sc, &RunOptions { out_dir: Some(dir.path().into()), check_invariants: true, ..Default::default() })
+        .unwrap();
     assert_eq!(check_dependencies(&sc, &dir.path().join("pods.csv")), 2);
     assert_eq!(r.summary.counts.pods_created, 20);
     let w = r.summary.workflows.expect("a workflows section");
@@ -261,7 +263,7 @@ fn alibaba_2018_machines_join_fail_and_recover_during_a_run() {
     );
     let sc = scenario::load_str(&text, "s.yaml", Path::new("."), &[]).unwrap();
     assert_eq!(sc.nodes.len(), 2, "m_3 joins later");
-    let r = run(&sc, &RunOptions { out_dir: None, check_invariants: true }).unwrap();
+    let r = run(&sc, &RunOptions { out_dir: None, check_invariants: true, ..Default::default() }).unwrap();
     assert_eq!(r.cluster.nodes().len(), 3);
     assert_eq!(r.summary.counts.node_failures, 2);
     let w = r.summary.workflows.unwrap();

@@ -9,19 +9,19 @@ use crate::engine::time::SimTime;
 use crate::model::node::Node;
 use crate::model::pod::{HostPort, Pod};
 use crate::model::resources::Resources;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Index of a node in the store (stable for the whole run).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct NodeId(pub u32);
 
 /// Index of a pod in the store (stable for the whole run).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct PodId(pub u32);
 
 /// The lifecycle phase of a pod in the simulation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum PodPhase {
     /// Created; waiting to be scheduled (no node) or starting on its node (node set).
     Pending,
@@ -54,7 +54,7 @@ impl PodPhase {
 }
 
 /// A node and its aggregates.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct NodeState {
     /// The node's spec.
     pub node: Node,
@@ -93,7 +93,7 @@ impl NodeState {
 }
 
 /// A pod and what happened to it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PodState {
     /// The pod's spec.
     pub pod: Pod,
@@ -137,7 +137,7 @@ impl PodState {
 }
 
 /// All nodes and pods of a run.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ClusterState {
     nodes: Vec<NodeState>,
     node_by_name: BTreeMap<String, NodeId>,

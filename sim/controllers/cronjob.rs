@@ -24,7 +24,7 @@ pub const MAX_MISSED_SCHEDULES: u32 = 100;
 pub const NEXT_SCHEDULE_DELTA: SimDuration = SimDuration::from_millis(100);
 
 /// `spec.concurrencyPolicy`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ConcurrencyPolicy {
     /// Jobs may overlap.
     #[default]
@@ -36,7 +36,7 @@ pub enum ConcurrencyPolicy {
 }
 
 /// A parsed cron schedule: bit sets of allowed values per field.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Schedule {
     minute: u64,
     hour: u64,
@@ -204,7 +204,7 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 }
 
 /// `spec` of a CronJob.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CronJobSpec {
     /// The parsed `schedule`.
     pub schedule: Schedule,
@@ -227,7 +227,7 @@ pub struct CronJobSpec {
 }
 
 /// `status` of a CronJob.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CronJobStatus {
     /// `lastScheduleTime`.
     pub last_schedule_time: Option<SimTime>,
@@ -236,7 +236,7 @@ pub struct CronJobStatus {
 }
 
 /// A CronJob.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CronJob {
     /// Metadata.
     pub meta: Meta,

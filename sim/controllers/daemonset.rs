@@ -25,7 +25,7 @@ use crate::model::taint::{TaintEffect, Toleration, TolerationOperator};
 pub const LABEL_CONTROLLER_REVISION_HASH: &str = "controller-revision-hash";
 
 /// `spec.updateStrategy`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum UpdateStrategy {
     /// Replace pods progressively.
     RollingUpdate {
@@ -39,7 +39,7 @@ pub enum UpdateStrategy {
 }
 
 /// `spec` of a DaemonSet.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DaemonSetSpec {
     /// `selector`.
     pub selector: LabelSelector,
@@ -52,7 +52,7 @@ pub struct DaemonSetSpec {
 }
 
 /// `status` of a DaemonSet.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DaemonSetStatus {
     /// `desiredNumberScheduled`.
     pub desired: i32,
@@ -67,7 +67,7 @@ pub struct DaemonSetStatus {
 }
 
 /// A DaemonSet.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DaemonSet {
     /// Metadata.
     pub meta: Meta,

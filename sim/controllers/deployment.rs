@@ -22,7 +22,7 @@ pub const ANNOTATION_DESIRED_REPLICAS: &str = "deployment.kubernetes.io/desired-
 pub const ANNOTATION_MAX_REPLICAS: &str = "deployment.kubernetes.io/max-replicas";
 
 /// `spec.strategy`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Strategy {
     /// Kill all old pods, then create the new ones.
     Recreate,
@@ -36,7 +36,7 @@ pub enum Strategy {
 }
 
 /// `spec` of a Deployment.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeploymentSpec {
     /// `replicas` (default 1).
     pub replicas: i32,
@@ -57,7 +57,7 @@ pub struct DeploymentSpec {
 }
 
 /// `status` of a Deployment.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DeploymentStatus {
     /// Active pods of all its ReplicaSets.
     pub replicas: i32,
@@ -78,7 +78,7 @@ pub struct DeploymentStatus {
 }
 
 /// A Deployment.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Deployment {
     /// Metadata.
     pub meta: Meta,

@@ -32,7 +32,7 @@ pub const ANNOTATION_COMPLETION_INDEX: &str = "batch.kubernetes.io/job-completio
 pub const LABEL_JOB_NAME: &str = "batch.kubernetes.io/job-name";
 
 /// `spec.completionMode`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CompletionMode {
     /// Any `completions` successful pods complete the Job.
     #[default]
@@ -42,7 +42,7 @@ pub enum CompletionMode {
 }
 
 /// `spec` of a Job.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JobSpec {
     /// `parallelism` (default 1).
     pub parallelism: i32,
@@ -63,7 +63,7 @@ pub struct JobSpec {
 }
 
 /// `status` of a Job.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JobStatus {
     /// When the controller first saw it (`startTime`).
     pub start_time: Option<SimTime>,
@@ -88,7 +88,7 @@ pub struct JobStatus {
 }
 
 /// A Job.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Job {
     /// Metadata.
     pub meta: Meta,

@@ -136,7 +136,7 @@ pub struct Owner {
 }
 
 /// Object metadata of a workload.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Meta {
     /// `metadata.name`.
     pub name: String,
@@ -157,7 +157,7 @@ pub struct Meta {
 /// A workload object of any kind.
 // Objects are few and live in a map; boxing the larger kinds would only add indirection.
 #[allow(clippy::large_enum_variant)]
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Workload {
     /// A ReplicaSet.
     ReplicaSet(replicaset::ReplicaSet),
@@ -174,7 +174,7 @@ pub enum Workload {
 }
 
 /// Desired, ready and available replica counts of a workload (for metrics and convergence).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
     /// Desired replicas (Job: completions still wanted in parallel; CronJob: 0).
     pub desired: i64,
@@ -327,7 +327,7 @@ impl Workload {
 }
 
 /// What a controller asks the run loop to do.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Action {
     /// Create a pod. Its `owner` is set by the controller. With `generate_name`, `pod.name` is a
     /// prefix and the run loop appends five deterministic characters (`generateName`).
@@ -523,6 +523,16 @@ impl IntOrPercent {
     }
 }
 
+/// Written as Kubernetes writes it (`3` or `"25%"`), so that it reads back (checkpoints).
+impl serde::Serialize for IntOrPercent {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            IntOrPercent::Int(v) => s.serialize_i64(*v as i64),
+            IntOrPercent::Percent(p) => s.collect_str(&format_args!("{p}%")),
+        }
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for IntOrPercent {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[derive(serde::Deserialize)]
@@ -539,7 +549,7 @@ impl<'de> serde::Deserialize<'de> for IntOrPercent {
 }
 
 /// Workload objects and the ownership indexes.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct WorkloadStore {
     objects: BTreeMap<ObjectKey, Workload>,
     by_uid: BTreeMap<u64, ObjectKey>,
@@ -666,7 +676,7 @@ pub fn pod_event_delay(kind: Kind) -> SimDuration {
 }
 
 /// The controllers' work queue: at most one pending sync per uid, at the earliest time asked.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct WorkQueue {
     due: BTreeMap<u64, SimTime>,
 }

@@ -17,7 +17,7 @@ use crate::model::selector::LabelSelector;
 pub const ANNOTATION_POD_DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost";
 
 /// `spec` of a ReplicaSet.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReplicaSetSpec {
     /// `replicas` (default 1).
     pub replicas: i32,
@@ -30,7 +30,7 @@ pub struct ReplicaSetSpec {
 }
 
 /// `status` of a ReplicaSet.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReplicaSetStatus {
     /// Active pods.
     pub replicas: i32,
@@ -41,7 +41,7 @@ pub struct ReplicaSetStatus {
 }
 
 /// A ReplicaSet.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReplicaSet {
     /// Metadata.
     pub meta: Meta,

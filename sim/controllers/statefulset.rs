@@ -23,7 +23,7 @@ pub const LABEL_POD_NAME: &str = "statefulset.kubernetes.io/pod-name";
 pub const LABEL_POD_INDEX: &str = "apps.kubernetes.io/pod-index";
 
 /// `spec.podManagementPolicy`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PodManagement {
     /// One pod at a time, in ordinal order, each waiting for its predecessor.
     #[default]
@@ -33,7 +33,7 @@ pub enum PodManagement {
 }
 
 /// `spec.updateStrategy`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum UpdateStrategy {
     /// Replace pods from the highest ordinal down to `partition`.
     RollingUpdate {
@@ -45,7 +45,7 @@ pub enum UpdateStrategy {
 }
 
 /// `spec` of a StatefulSet.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StatefulSetSpec {
     /// `replicas`.
     pub replicas: i32,
@@ -62,7 +62,7 @@ pub struct StatefulSetSpec {
 }
 
 /// `status` of a StatefulSet.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StatefulSetStatus {
     /// Active pods.
     pub replicas: i32,
@@ -79,7 +79,7 @@ pub struct StatefulSetStatus {
 }
 
 /// A StatefulSet.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StatefulSet {
     /// Metadata.
     pub meta: Meta,

@@ -147,7 +147,7 @@ pub fn check(scenario: &Scenario, opts: &Options) -> Result<Report, Failure> {
             scenario.duration.0, deadline.0
         )));
     }
-    let run_opts = RunOptions { out_dir: None, check_invariants: opts.check_invariants };
+    let run_opts = RunOptions { out_dir: None, check_invariants: opts.check_invariants, ..Default::default() };
     let sim = Simulation::new(scenario, &run_opts).map_err(|e| Failure::Setup(e.to_string()))?;
     let mut prev = SimTime::ZERO;
     let mut first: Option<Failure> = None;

@@ -7,6 +7,7 @@ pub mod faults;
 pub mod go_duration;
 pub mod hpa;
 pub mod load;
+pub mod loaders;
 pub mod manifest;
 pub mod scenario;
 pub mod swarm_service;

@@ -705,16 +705,8 @@ fn resolve(base_dir: &Path, rel: &str) -> PathBuf {
 
 fn pool_nodes(pool: &NodePoolSpec, file: &str, idx: usize) -> Result<Vec<Node>, InputError> {
     let field = format!("cluster.nodePools[{idx}]");
-    if pool.count > limits::MAX_NODES {
-        return Err(InputError::file(
-            file,
-            format!(
-                "a pool of {} nodes exceeds the limit of {} (kubesim::limits::MAX_NODES)",
-                pool.count,
-                limits::MAX_NODES
-            ),
-        )
-        .with_field(format!("{field}.count")));
+    if let Err(m) = limits::NODES.check(pool.count) {
+        return Err(InputError::file(file, m).with_field(format!("{field}.count")));
     }
     if pool.name.is_empty() {
         return Err(InputError::file(file, "a node pool needs a name").with_field(format!("{field}.name")));
@@ -808,16 +800,16 @@ fn compile(
         return Err(err_at(shown, &f.kind, "kind", format!("expected \"Scenario\", got {:?}", f.kind.value)));
     }
     let duration = SimDuration(f.duration.value.0);
-    if duration.0 == 0 || duration.0 > limits::MAX_RUN_DURATION_MICROS {
+    if duration.0 == 0 {
         return Err(err_at(
             shown,
             &f.duration,
             "duration",
-            format!(
-                "the run must last more than 0s and at most 10 years (kubesim::limits::MAX_RUN_DURATION_MICROS), got {}",
-                f.duration.value
-            ),
+            format!("the run must last more than 0s, got {}", f.duration.value),
         ));
+    }
+    if let Err(m) = limits::RUN_DURATION_MICROS.check(duration.0) {
+        return Err(err_at(shown, &f.duration, "duration", format!("{} is too long: {m}", f.duration.value)));
     }
     let end = SimTime(duration.0);
     let sample_period = SimDuration(f.metrics.sample_period.value.0);
@@ -852,6 +844,8 @@ fn compile(
     for p in &ignored {
         ignored_fields.insert(format!("(scenario) {p}"));
     }
+    let pool_total = f.cluster.node_pools.iter().fold(0u64, |a, p| a.saturating_add(p.count));
+    limits::NODES.check(pool_total).map_err(|m| InputError::file(shown, m).with_field("cluster.nodePools"))?;
     let mut nodes: Vec<(Node, bool)> = Vec::new();
     for (i, pool) in f.cluster.node_pools.iter().enumerate() {
         nodes.extend(pool_nodes(pool, shown, i)?.into_iter().map(|n| (n, true)));
@@ -879,11 +873,8 @@ fn compile(
         &mut trace_timeline,
         &mut workflow_jobs,
     )?;
-    if nodes.len() as u64 > limits::MAX_NODES {
-        return Err(InputError::file(
-            shown,
-            format!("{} nodes exceed the limit of {} (kubesim::limits::MAX_NODES)", nodes.len(), limits::MAX_NODES),
-        ));
+    if let Err(m) = limits::NODES.check(nodes.len() as u64) {
+        return Err(InputError::file(shown, m).with_field("cluster"));
     }
     let mut names = BTreeSet::new();
     for (n, _) in &nodes {
@@ -913,15 +904,8 @@ fn compile(
             return Err(InputError::file(shown, "each arrival generator needs a unique, non-empty name")
                 .with_field(format!("{field}.name")));
         }
-        if a.count.is_some_and(|c| c > limits::MAX_PODS_PER_GENERATOR) {
-            return Err(InputError::file(
-                shown,
-                format!(
-                    "count exceeds the limit of {} pods per generator (kubesim::limits::MAX_PODS_PER_GENERATOR)",
-                    limits::MAX_PODS_PER_GENERATOR
-                ),
-            )
-            .with_field(format!("{field}.count")));
+        if let Some(Err(m)) = a.count.map(|c| limits::PODS_PER_GENERATOR.check(c)) {
+            return Err(InputError::file(shown, m).with_field(format!("{field}.count")));
         }
         if a.inter_arrival.mean_micros() < 1.0 {
             return Err(InputError::file(shown, "the mean inter-arrival time must be at least 1us")
@@ -1190,7 +1174,7 @@ fn compile(
     let name = f.metadata.name.clone().unwrap_or_else(|| {
         Path::new(original).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "scenario".into())
     });
-    Ok(Scenario {
+    let scenario = Scenario {
         name,
         source: original.to_string(),
         seed: f.seed,
@@ -1227,7 +1211,9 @@ fn compile(
         ignored_fields,
         text: text.to_string(),
         autoscaler,
-    })
+    };
+    limits::check_scenario(&scenario, shown)?;
+    Ok(scenario)
 }
 
 #[cfg(test)]

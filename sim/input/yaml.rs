@@ -76,11 +76,12 @@ pub fn split_documents<'a>(text: &'a str) -> Vec<Document<'a>> {
 /// an error, not an out-of-memory.
 pub fn options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
-    budget.max_depth = limits::MAX_YAML_DEPTH;
-    budget.max_aliases = limits::MAX_YAML_ALIASES;
-    budget.max_nodes = limits::MAX_YAML_NODES;
-    budget.max_total_scalar_bytes = limits::MAX_INPUT_BYTES;
-    budget.max_events = limits::MAX_YAML_NODES;
+    let size = |l: limits::Limit| usize::try_from(l.value()).unwrap_or(usize::MAX);
+    budget.max_depth = size(limits::YAML_DEPTH);
+    budget.max_aliases = size(limits::YAML_ALIASES);
+    budget.max_nodes = size(limits::YAML_NODES);
+    budget.max_total_scalar_bytes = size(limits::INPUT_BYTES);
+    budget.max_events = size(limits::YAML_NODES);
     let mut opts = serde_saphyr::Options::default();
     opts.budget = Some(budget);
     opts.with_snippet = false;
@@ -142,23 +143,25 @@ fn display_path(path: &str) -> String {
 /// Strips serde-saphyr's own " at line X, column Y" suffix from a message.
 fn bare_message(err: &serde_saphyr::Error) -> String {
     let msg = err.without_snippet().to_string();
-    match msg.rfind(" at line ") {
+    let msg = match msg.rfind(" at line ") {
         Some(i) => msg[..i].to_string(),
+        None => msg,
+    };
+    match limits::yaml_budget_limit(&msg) {
+        Some(l) => format!(
+            "{msg} (the limit is {} {}: {}; set that environment variable to raise it)",
+            l.value(),
+            l.what,
+            l.env
+        ),
         None => msg,
     }
 }
 
 /// Deserialises one document into `T`, naming `file` and the absolute line in errors.
 pub fn parse_document<T: DeserializeOwned>(doc: &Document<'_>, file: &str) -> Result<Parsed<T>, InputError> {
-    if doc.text.len() > limits::MAX_INPUT_BYTES {
-        return Err(InputError::file(
-            file,
-            format!(
-                "the document is {} bytes, more than the limit of {} bytes (kubesim::limits::MAX_INPUT_BYTES)",
-                doc.text.len(),
-                limits::MAX_INPUT_BYTES
-            ),
-        ));
+    if let Err(m) = limits::INPUT_BYTES.check(doc.text.len() as u64) {
+        return Err(InputError::file(file, format!("the document is too large: {m}")));
     }
     let mut ignored = BTreeSet::new();
     let mut failed_at = String::new();
@@ -199,15 +202,8 @@ pub fn parse_document<T: DeserializeOwned>(doc: &Document<'_>, file: &str) -> Re
 /// Reads a file as UTF-8, with the size limit checked first.
 pub fn read_file(path: &std::path::Path, shown_as: &str) -> Result<String, InputError> {
     let meta = std::fs::metadata(path).map_err(|e| InputError::file(shown_as, format!("cannot read the file: {e}")))?;
-    if meta.len() > limits::MAX_INPUT_BYTES as u64 {
-        return Err(InputError::file(
-            shown_as,
-            format!(
-                "the file is {} bytes, more than the limit of {} bytes (kubesim::limits::MAX_INPUT_BYTES)",
-                meta.len(),
-                limits::MAX_INPUT_BYTES
-            ),
-        ));
+    if let Err(m) = limits::INPUT_BYTES.check(meta.len()) {
+        return Err(InputError::file(shown_as, format!("the file is too large: {m}")));
     }
     let bytes = std::fs::read(path).map_err(|e| InputError::file(shown_as, format!("cannot read the file: {e}")))?;
     String::from_utf8(bytes).map_err(|e| InputError::file(shown_as, format!("the file is not valid UTF-8: {e}")))

@@ -63,7 +63,7 @@ pub struct CrashState {
 }
 
 /// The kubelet model of a run (one for all nodes).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Kubelet {
     rng: SimRng,
     default_startup_latency: DurationDist,

@@ -4,7 +4,7 @@
 use crate::model::resources::Resources;
 use crate::model::selector::Labels;
 use crate::model::taint::Taint;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The well-known zone label.
 pub const LABEL_ZONE: &str = "topology.kubernetes.io/zone";
@@ -24,7 +24,7 @@ pub const TAINT_NOT_READY: &str = "node.kubernetes.io/not-ready";
 pub const TAINT_UNSCHEDULABLE: &str = "node.kubernetes.io/unschedulable";
 
 /// A container image present on a node.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeImage {
     /// All names the image is known by.
     pub names: Vec<String>,
@@ -33,7 +33,7 @@ pub struct NodeImage {
 }
 
 /// A node.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Node {
     /// `metadata.name`.
     pub name: String,

@@ -7,7 +7,7 @@ use crate::model::dist::DurationDist;
 use crate::model::resources::{CPU, MEMORY, ResourceList, Resources};
 use crate::model::selector::Labels;
 use crate::model::taint::Toleration;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// kube-scheduler's default CPU request for a container that sets none (scoring only).
 pub const DEFAULT_MILLI_CPU_REQUEST: i64 = 100;
@@ -17,7 +17,7 @@ pub const DEFAULT_MEMORY_REQUEST_BYTES: i64 = 200 * 1024 * 1024;
 pub const DEFAULT_SCHEDULER_NAME: &str = "default-scheduler";
 
 /// A container port, of which only host ports matter to the scheduler.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct HostPort {
     /// `TCP`, `UDP` or `SCTP`.
     pub protocol: String,
@@ -28,17 +28,15 @@ pub struct HostPort {
 }
 
 /// One container (or init container).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Container {
     /// Container name.
     pub name: String,
     /// Image reference.
     pub image: String,
     /// Requests as written (missing keys stay missing; requests default to limits).
-    #[serde(skip)]
     pub requests: ResourceList,
     /// Limits as written.
-    #[serde(skip)]
     pub limits: ResourceList,
     /// Host ports the container binds.
     pub host_ports: Vec<HostPort>,
@@ -47,7 +45,7 @@ pub struct Container {
 }
 
 /// The controller that owns a pod.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OwnerRef {
     /// Kind, e.g. `ReplicaSet`.
     pub kind: String,
@@ -59,7 +57,7 @@ pub struct OwnerRef {
 }
 
 /// `spec.preemptionPolicy`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PreemptionPolicy {
     /// May preempt lower-priority pods (the default).
     #[default]
@@ -69,7 +67,7 @@ pub enum PreemptionPolicy {
 }
 
 /// `spec.restartPolicy`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RestartPolicy {
     /// Always restart (the Kubernetes default).
     #[default]
@@ -81,7 +79,7 @@ pub enum RestartPolicy {
 }
 
 /// How a pod behaves once bound: the kubelet model plays this out.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunModel {
     /// Time from binding to Running (image pull and start). `None`: the kubelet default.
     pub startup_latency: Option<DurationDist>,
@@ -96,7 +94,7 @@ pub struct RunModel {
 }
 
 /// A pod's scheduling-relevant spec and derived requests.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Pod {
     /// `metadata.name`.
     pub name: String,

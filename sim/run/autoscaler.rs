@@ -30,7 +30,7 @@ const GPU: &str = "nvidia.com/gpu";
 pub const MAX_REMOVALS_PER_SCAN: usize = 10;
 
 /// Events of the cluster autoscaler (one variant of [`Event`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CaEvent {
     /// A scan.
     Scan,
@@ -49,7 +49,7 @@ impl CaEvent {
 }
 
 /// `summary.json` `cluster_autoscaler`.
-#[derive(Clone, Debug, Default, serde::Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct AutoscalerSummary {
     /// Nodes added by scale-ups (joined the cluster).
     pub nodes_added: u64,
@@ -58,7 +58,7 @@ pub struct AutoscalerSummary {
 }
 
 /// State of the autoscaler in a run.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct CaState {
     rng: SimRng,
     /// Nodes being provisioned, per group.

@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const DRAIN_RETRY: SimDuration = SimDuration::from_secs(5);
 
 /// Events of the fault machinery (one variant of [`Event`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum FaultEvent {
     /// A node lifecycle monitor pass; `busy` while a transition is still due (counts as work).
     NodeMonitor {
@@ -78,7 +78,7 @@ impl FaultEvent {
 }
 
 /// State of the fault machinery in a run.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct FaultState {
     /// The node lifecycle controller.
     pub lifecycle: NodeLifecycle,
@@ -116,7 +116,7 @@ impl FaultState {
 }
 
 /// What the taint manager does with a pod on a node with NoExecute taints.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TaintVerdict {
     /// Some taint is not tolerated: delete the pod now.
     EvictNow,

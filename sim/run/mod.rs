@@ -7,6 +7,9 @@
 //! `(time, seq)` order, and handlers only schedule events at or after the current time.
 
 pub mod autoscaler;
+pub mod checkpoint;
+pub mod control;
+pub mod events;
 pub mod faults;
 pub mod hpa;
 pub mod output;
@@ -32,7 +35,7 @@ use std::path::{Path, PathBuf};
 use summary::Metrics;
 
 /// Every event of the simulation (a closed set, matched exhaustively).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Event {
     /// Arrival generator `gen` creates its next pod.
     Arrival {
@@ -134,6 +137,13 @@ pub struct RunOptions {
     pub out_dir: Option<PathBuf>,
     /// Check every cluster invariant after every event (slow; for tests and debugging).
     pub check_invariants: bool,
+    /// What is written of the event log (`--events`); the digest covers every event regardless.
+    pub events: events::EventsMode,
+    /// Stop cleanly between two events once this holds a non-zero signal number (see
+    /// [`control::install_signal_handlers`]).
+    pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
+    /// Write checkpoints (`--checkpoint-every`) into the output folder.
+    pub checkpoint: Option<checkpoint::CheckpointPlan>,
 }
 
 /// Wall-clock figures of a run (for `run.json` only; never in the deterministic outputs).
@@ -183,6 +193,23 @@ pub enum RunError {
     /// The scheduler reported an internal error.
     #[error("scheduler error: {0}")]
     Scheduler(String),
+    /// A signal stopped the run between two events; no output was renamed into place (with
+    /// checkpoints, the checkpoint and the temporaries it refers to are kept).
+    #[error("interrupted by signal {signal} at {time}{}", match checkpoint {
+        Some(p) => format!("; resume with: kubesim resume {}", p.display()),
+        None => "; no output written".to_string(),
+    })]
+    Interrupted {
+        /// The signal number.
+        signal: usize,
+        /// Simulated time of the stop.
+        time: SimTime,
+        /// The checkpoint written at the stop, if checkpointing.
+        checkpoint: Option<PathBuf>,
+    },
+    /// A checkpoint could not be written or read.
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
     /// Too many events.
     #[error("the run exceeded {0} events (kubesim::limits::MAX_EVENTS)")]
     Runaway(u64),
@@ -201,13 +228,20 @@ pub struct RunResult {
     pub stats: RunStats,
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Generator {
     rng: SimRng,
     created: u64,
 }
 
 /// A simulation in progress.
+///
+/// Its whole dynamic state serialises (a checkpoint); the fields marked `serde(skip)` are
+/// rebuilt from the scenario and the options on resume. **A field added here is checkpointed
+/// automatically; its type must derive `Serialize` and `Deserialize`.**
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Simulation<'s> {
+    #[serde(skip, default = "checkpoint::placeholder_scenario")]
     scenario: &'s Scenario,
     queue: EventQueue<Event>,
     cluster: ClusterState,
@@ -219,11 +253,13 @@ pub struct Simulation<'s> {
     backoff_flush_at: Option<SimTime>,
     unschedulable_flush_armed: bool,
     pending_work: u64,
-    events_log: StreamFile,
+    events_log: events::EventLog,
     timeseries: StreamFile,
     metrics: Metrics,
     end: SimTime,
+    #[serde(skip)]
     check_invariants: bool,
+    next_checkpoint: Option<SimTime>,
     events_processed: u64,
     nominated: std::collections::BTreeMap<PodId, NodeId>,
     nominated_on: std::collections::BTreeMap<NodeId, Vec<PodId>>,
@@ -235,8 +271,11 @@ pub struct Simulation<'s> {
     workload_metrics: Option<workload_metrics::WorkloadMetrics>,
     hpa: hpa::HpaRuntime,
     ca: Option<autoscaler::CaState>,
-    /// A whole policy replacing the framework's cycle, with its RNG stream (`policy`).
-    policy: Option<(Box<dyn crate::scheduler::policy::Policy>, SimRng)>,
+    /// A whole policy replacing the framework's cycle (rebuilt from the scenario on resume).
+    #[serde(skip)]
+    policy: Option<Box<dyn crate::scheduler::policy::Policy>>,
+    /// The policy's RNG stream (`policy`).
+    policy_rng: SimRng,
 }
 
 fn push_event(queue: &mut EventQueue<Event>, pending_work: &mut u64, at: SimTime, e: Event) {
@@ -277,14 +316,23 @@ impl<'s> Simulation<'s> {
         setup: placer::SchedulerSetup,
     ) -> Result<Self, RunError> {
         let placer::SchedulerSetup { registry, profiles: custom, policy } = setup;
-        let (profiles, backoff) = match &scenario.scheduler_config {
+        let (profiles, backoff) = Self::scheduler_profiles(scenario, registry.as_ref(), custom)?;
+        let policy = placer::start_policy(scenario, policy, &profiles)?;
+        Self::prepare(scenario, opts, profiles, backoff, policy)
+    }
+
+    /// The scheduler profiles and backoff bounds of `scenario` (or the custom profiles), with
+    /// plugins looked up in `registry` (default: the scenario's).
+    fn scheduler_profiles(
+        scenario: &Scenario,
+        registry: Option<&crate::scheduler::registry::Registry>,
+        custom: Option<Vec<crate::scheduler::Profile>>,
+    ) -> Result<(Vec<crate::scheduler::Profile>, (i64, i64)), RunError> {
+        Ok(match &scenario.scheduler_config {
             _ if custom.is_some() => (custom.unwrap_or_default(), (1, 10)),
             Some(cfg) => (
-                crate::scheduler::profiles::profiles_from_config_in(
-                    cfg,
-                    registry.as_ref().unwrap_or(&scenario.registry),
-                )
-                .map_err(RunError::Scheduler)?,
+                crate::scheduler::profiles::profiles_from_config_in(cfg, registry.unwrap_or(&scenario.registry))
+                    .map_err(RunError::Scheduler)?,
                 cfg.backoff_seconds(),
             ),
             None => (
@@ -297,19 +345,24 @@ impl<'s> Simulation<'s> {
                 },
                 (1, 10),
             ),
-        };
-        let policy = placer::start_policy(scenario, policy, &profiles)?;
-        let (events_log, timeseries, workloads_csv) = match &opts.out_dir {
+        })
+    }
+
+    fn prepare(
+        scenario: &'s Scenario,
+        opts: &RunOptions,
+        profiles: Vec<crate::scheduler::Profile>,
+        backoff: (i64, i64),
+        policy: Option<Box<dyn crate::scheduler::policy::Policy>>,
+    ) -> Result<Self, RunError> {
+        let (timeseries, workloads_csv) = match &opts.out_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)?;
-                (
-                    StreamFile::create(dir, "events.jsonl", true)?,
-                    StreamFile::create(dir, "timeseries.csv", false)?,
-                    StreamFile::create(dir, "workloads.csv", false)?,
-                )
+                (StreamFile::create(dir, "timeseries.csv", false)?, StreamFile::create(dir, "workloads.csv", false)?)
             }
-            None => (StreamFile::discard(true), StreamFile::discard(false), StreamFile::discard(false)),
+            None => (StreamFile::discard(false), StreamFile::discard(false)),
         };
+        let events_log = events::EventLog::create(opts.out_dir.as_deref(), opts.events)?;
         let seed = scenario.seed;
         let mut sim = Simulation {
             scenario,
@@ -337,6 +390,7 @@ impl<'s> Simulation<'s> {
             metrics: Metrics::default(),
             end: SimTime(scenario.duration.0),
             check_invariants: opts.check_invariants,
+            next_checkpoint: opts.checkpoint.as_ref().map(|c| SimTime::ZERO + c.every),
             events_processed: 0,
             nominated: Default::default(),
             nominated_on: Default::default(),
@@ -351,7 +405,8 @@ impl<'s> Simulation<'s> {
                 .autoscaler
                 .as_ref()
                 .map(|a| autoscaler::CaState::new(seed, &a.groups.iter().map(|g| g.min).collect::<Vec<_>>())),
-            policy: policy.map(|p| (p, stream(seed, "policy"))),
+            policy,
+            policy_rng: stream(seed, "policy"),
         };
         sim.scheduler.queue.set_order(scenario.queue_order);
         sim.timeseries.write(summary::TIMESERIES_HEADER.as_bytes())?;
@@ -365,7 +420,7 @@ impl<'s> Simulation<'s> {
 
     fn log(&mut self, kind: &str, fields: &str) -> Result<(), RunError> {
         let line = format!("{{\"time_us\":{},\"kind\":\"{kind}\"{fields}}}\n", self.queue.now().0);
-        self.events_log.write(line.as_bytes())?;
+        self.events_log.write(kind, line.as_bytes())?;
         Ok(())
     }
 
@@ -463,7 +518,7 @@ impl<'s> Simulation<'s> {
         Ok(())
     }
 
-    /// Runs to the end (or until idle with `stopWhenIdle`).
+    /// Runs to the end (or until idle with `stopWhenIdle`) and writes the outputs.
     pub fn run(self, opts: &RunOptions) -> Result<RunResult, RunError> {
         self.run_observed(opts, &mut |_: &Observation<'_>| {})
     }
@@ -476,6 +531,28 @@ impl<'s> Simulation<'s> {
         observer: &mut dyn FnMut(&Observation<'_>),
     ) -> Result<RunResult, RunError> {
         let started = std::time::Instant::now();
+        if let Err(e) = self.advance_observed(opts, None, observer) {
+            if matches!(e, RunError::Interrupted { checkpoint: Some(_), .. }) {
+                self.keep_temporaries()?;
+            }
+            return Err(e);
+        }
+        let end_time = if self.scenario.stop_when_idle { self.queue.now().min(self.end) } else { self.end };
+        self.finish(end_time, opts, started)
+    }
+
+    /// Handles events in order until the run is over (`Ok(true)`) or the next event is after
+    /// `until` (`Ok(false)`). Writes the checkpoints `opts` asks for and stops at a signal.
+    pub fn advance(&mut self, opts: &RunOptions, until: Option<SimTime>) -> Result<bool, RunError> {
+        self.advance_observed(opts, until, &mut |_: &Observation<'_>| {})
+    }
+
+    fn advance_observed(
+        &mut self,
+        opts: &RunOptions,
+        until: Option<SimTime>,
+        observer: &mut dyn FnMut(&Observation<'_>),
+    ) -> Result<bool, RunError> {
         while let Some(next) = self.queue.peek_time() {
             if next > self.end {
                 break;
@@ -485,6 +562,22 @@ impl<'s> Simulation<'s> {
                 if backoff == 0 {
                     break;
                 }
+            }
+            if until.is_some_and(|u| next > u) {
+                return Ok(false);
+            }
+            if let (Some(plan), Some(at)) = (&opts.checkpoint, self.next_checkpoint)
+                && next >= at
+            {
+                let every = plan.every.as_micros().max(1);
+                self.next_checkpoint = Some(SimTime((next.0 / every + 1) * every));
+                self.write_checkpoint(opts)?;
+            }
+            if let Some(signal) = opts.interrupt.as_ref().map(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+                && signal != 0
+            {
+                let checkpoint = if opts.checkpoint.is_some() { self.write_checkpoint(opts)? } else { None };
+                return Err(RunError::Interrupted { signal, time: self.queue.now(), checkpoint });
             }
             let Some(ev) = self.queue.pop() else { break };
             if ev.event.is_work() {
@@ -513,8 +606,17 @@ impl<'s> Simulation<'s> {
                 workloads: &self.workloads,
             });
         }
-        let end_time = if self.scenario.stop_when_idle { self.queue.now().min(self.end) } else { self.end };
-        self.finish(end_time, opts, started)
+        Ok(true)
+    }
+
+    /// Flushes the streamed files and leaves their temporaries in place (for a resume).
+    fn keep_temporaries(&mut self) -> Result<(), RunError> {
+        std::mem::take(&mut self.events_log).keep()?;
+        std::mem::take(&mut self.timeseries).keep()?;
+        if let Some(m) = self.workload_metrics.take() {
+            m.keep()?;
+        }
+        Ok(())
     }
 
     fn check(&self, event: &str) -> Result<(), RunError> {
@@ -1051,8 +1153,8 @@ impl<'s> Simulation<'s> {
         started: std::time::Instant,
     ) -> Result<RunResult, RunError> {
         self.metrics.finish(&self.cluster, end_time);
-        let trace_digest = std::mem::replace(&mut self.events_log, StreamFile::discard(false)).finish()?;
-        std::mem::replace(&mut self.timeseries, StreamFile::discard(false)).finish()?;
+        let trace_digest = std::mem::take(&mut self.events_log).finish()?;
+        std::mem::take(&mut self.timeseries).finish()?;
         let mut summary = summary::build(self.scenario, &self.cluster, &self.metrics, end_time, trace_digest);
         if !self.scenario.workflows.is_empty() {
             summary.workflows = Some(self.workflows.summary(&self.scenario.workflows));
@@ -1074,6 +1176,8 @@ impl<'s> Simulation<'s> {
         };
         if let Some(dir) = &opts.out_dir {
             summary::write_all(dir, self.scenario, &self.cluster, &self.metrics, &summary, &stats)?;
+            // The run is complete: nothing is left to resume.
+            checkpoint::remove(dir)?;
         }
         Ok(RunResult { summary, cluster: self.cluster, workloads: self.workloads, stats })
     }
@@ -1106,5 +1210,5 @@ pub fn run_with_profiles(
 
 /// Runs `scenario` writing outputs to `out_dir`.
 pub fn run_to_dir(scenario: &Scenario, out_dir: &Path) -> Result<RunResult, RunError> {
-    run(scenario, &RunOptions { out_dir: Some(out_dir.to_path_buf()), check_invariants: false })
+    run(scenario, &RunOptions { out_dir: Some(out_dir.to_path_buf()), ..RunOptions::default() })
 }

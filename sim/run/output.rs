@@ -20,10 +20,17 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()>
 
 /// A file streamed during the run: written to `.NAME.tmp` and renamed by [`StreamFile::finish`];
 /// dropped unfinished, it removes its temporary file.
+///
+/// A checkpoint saves only its length; [`StreamFile::reopen`] attaches the file again.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
 pub struct StreamFile {
+    #[serde(skip)]
     tmp: PathBuf,
+    #[serde(skip)]
     dest: PathBuf,
+    #[serde(skip)]
     out: Option<BufWriter<File>>,
+    #[serde(skip)]
     hasher: Option<Sha256>,
     bytes: u64,
 }
@@ -34,6 +41,53 @@ impl StreamFile {
         let tmp = dir.join(format!(".{name}.tmp"));
         let out = BufWriter::with_capacity(1 << 16, File::create(&tmp)?);
         Ok(StreamFile { tmp, dest: dir.join(name), out: Some(out), hasher: hash.then(Sha256::new), bytes: 0 })
+    }
+
+    /// Reopens `dir/.name.tmp` left by a checkpointed run, truncated to `len` bytes, to append to
+    /// it. With `hash`, the digest restarts from the kept prefix (read back from the file).
+    pub fn reopen(dir: &Path, name: &str, hash: bool, len: u64) -> std::io::Result<Self> {
+        let tmp = dir.join(format!(".{name}.tmp"));
+        let f = std::fs::OpenOptions::new().read(true).write(true).open(&tmp)?;
+        if f.metadata()?.len() < len {
+            return Err(std::io::Error::other(format!(
+                "{} is shorter than the checkpoint says ({len} bytes)",
+                tmp.display()
+            )));
+        }
+        f.set_len(len)?;
+        let hasher = if hash {
+            let mut h = Sha256::new();
+            let mut r = std::io::BufReader::new(File::open(&tmp)?);
+            std::io::copy(&mut r, &mut h)?;
+            Some(h)
+        } else {
+            None
+        };
+        let mut f = f;
+        std::io::Seek::seek(&mut f, std::io::SeekFrom::End(0))?;
+        Ok(StreamFile {
+            tmp,
+            dest: dir.join(name),
+            out: Some(BufWriter::with_capacity(1 << 16, f)),
+            hasher,
+            bytes: len,
+        })
+    }
+
+    /// A sink like [`StreamFile::discard`] that counts on from `len` bytes (a resumed run
+    /// without an output folder).
+    pub fn discard_from(len: u64) -> Self {
+        let mut f = StreamFile::discard(false);
+        f.bytes = len;
+        f
+    }
+
+    /// Flushes buffered bytes to the temporary file.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.out {
+            Some(o) => o.flush(),
+            None => Ok(()),
+        }
     }
 
     /// A sink that writes nothing but still hashes (for runs without an output folder).
@@ -61,6 +115,15 @@ impl StreamFile {
     /// True when nothing was written.
     pub fn is_empty(&self) -> bool {
         self.bytes == 0
+    }
+
+    /// Flushes and leaves the temporary file in place (not renamed, not removed): a checkpoint
+    /// refers to it.
+    pub fn keep(mut self) -> std::io::Result<()> {
+        if let Some(mut o) = self.out.take() {
+            o.flush()?;
+        }
+        Ok(())
     }
 
     /// Flushes, renames into place, and returns the hex SHA-256 (empty without hashing).

@@ -129,7 +129,8 @@ impl Simulation<'_> {
         self.cycle_scheduled = false;
         let Some(first) = self.scheduler.queue.pop() else { return Ok(()) };
         let now = self.queue.now();
-        let Some((policy, rng)) = self.policy.as_mut() else { return Ok(()) };
+        let Some(policy) = self.policy.as_mut() else { return Ok(()) };
+        let rng = &mut self.policy_rng;
         let mut batch = vec![first];
         if let Some(g) = policy.group(&self.cluster.pod(first).pod) {
             for (i, p) in self.cluster.pods().iter().enumerate() {

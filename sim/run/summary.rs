@@ -10,7 +10,7 @@ use crate::input::scenario::Scenario;
 use crate::model::resources::Resources;
 use crate::run::RunStats;
 use crate::run::output::{ratio6, write_atomic};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The extended resource counted as GPUs (whole devices).
@@ -57,7 +57,7 @@ pub const NODES_HEADER: [&str; 12] = [
     "not_ready_us",
 ];
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
 struct Triple {
     cpu: i64,
     mem: i64,
@@ -75,7 +75,7 @@ impl Triple {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
 struct Integral {
     cpu: u128,
     mem: u128,
@@ -90,7 +90,7 @@ impl Integral {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct NodeMetrics {
     last: SimTime,
     requested: Integral,
@@ -100,7 +100,7 @@ struct NodeMetrics {
 }
 
 /// Running metrics of a run.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Metrics {
     last: SimTime,
     requested: Triple,

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 /// Columns of `workloads.csv`.
 pub const WORKLOADS_HEADER: &str = "time_us,kind,namespace,name,desired,ready,available\n";
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Avail {
     last_sample: SimTime,
     last_ok: bool,
@@ -29,7 +29,7 @@ struct Avail {
 }
 
 /// One disruption and when the workloads converged after it.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, serde::Deserialize)]
 pub struct Disruption {
     /// When it happened.
     pub time_us: u64,
@@ -40,7 +40,7 @@ pub struct Disruption {
 }
 
 /// Availability of one workload.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, serde::Deserialize)]
 pub struct WorkloadAvailability {
     /// `Kind/namespace/name`.
     pub workload: String,
@@ -49,7 +49,7 @@ pub struct WorkloadAvailability {
 }
 
 /// One Job's completion.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, serde::Deserialize)]
 pub struct JobCompletion {
     /// `namespace/name`.
     pub job: String,
@@ -64,7 +64,7 @@ pub struct JobCompletion {
 }
 
 /// The `workloads` section of `summary.json`.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq, serde::Deserialize)]
 pub struct WorkloadsSummary {
     /// Per-workload availability (service workloads).
     pub availability: Vec<WorkloadAvailability>,
@@ -78,7 +78,9 @@ pub struct WorkloadsSummary {
     pub jobs_makespan_us: Option<u64>,
 }
 
-/// Running workload metrics.
+/// Running workload metrics (checkpointed; `csv` keeps only its length, see
+/// [`WorkloadMetrics::reattach`]).
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct WorkloadMetrics {
     csv: StreamFile,
     avail: BTreeMap<ObjectKey, Avail>,
@@ -88,6 +90,26 @@ pub struct WorkloadMetrics {
 }
 
 impl WorkloadMetrics {
+    /// Reopens `workloads.csv`'s temporary in `dir` at the checkpointed length (resume).
+    pub fn reattach(&mut self, dir: Option<&std::path::Path>) -> std::io::Result<()> {
+        let len = self.csv.len();
+        self.csv = match dir {
+            Some(d) => StreamFile::reopen(d, "workloads.csv", false, len)?,
+            None => StreamFile::discard_from(len),
+        };
+        Ok(())
+    }
+
+    /// Flushes `workloads.csv` (before a checkpoint).
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.csv.flush()
+    }
+
+    /// Leaves `workloads.csv`'s temporary in place (an interrupted, checkpointed run).
+    pub fn keep(self) -> std::io::Result<()> {
+        self.csv.keep()
+    }
+
     /// Metrics writing `workloads.csv` to `csv`.
     pub fn new(mut csv: StreamFile) -> std::io::Result<Self> {
         csv.write(WORKLOADS_HEADER.as_bytes())?;

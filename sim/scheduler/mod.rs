@@ -345,8 +345,10 @@ pub fn weighted_totals(per_plugin: &[PluginScores], n: usize) -> Vec<i64> {
 
 /// The scheduler: its profiles (one per `schedulerName`), the one scheduling queue they share,
 /// the round-robin start index and its RNG stream.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Scheduler {
-    /// The profiles, in configuration order.
+    /// The profiles, in configuration order (not checkpointed: rebuilt from the scenario).
+    #[serde(skip)]
     pub profiles: Vec<Profile>,
     /// The scheduling queue.
     pub queue: SchedulingQueue,

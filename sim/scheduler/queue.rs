@@ -55,7 +55,7 @@ impl QueueOrder {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Info {
     /// The order key before priority: minus the expected run duration under SJF, else 0.
     primary: i64,
@@ -67,7 +67,7 @@ struct Info {
     place: Place,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum Place {
     Active,
     Backoff,
@@ -75,7 +75,7 @@ enum Place {
     InFlight,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct ActiveEntry {
     primary: i64,
     priority: i32,
@@ -103,7 +103,7 @@ impl PartialOrd for ActiveEntry {
 }
 
 /// The scheduling queue.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct SchedulingQueue {
     active: BinaryHeap<ActiveEntry>,
     backoff: BTreeSet<(SimTime, u64, PodId)>,

@@ -1,0 +1,6 @@
+//! Fuzz target: `kubesim::input::loaders::quantity` must return a result or an error, never panic.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = kubesim::input::loaders::quantity(data);
+});
