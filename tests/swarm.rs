@@ -256,8 +256,11 @@ fn a_swarm_service_rolling_update_respects_parallelism_and_delay() {
 #[test]
 fn start_first_creates_each_new_task_before_stopping_an_old_one() {
     let dir = tempfile::tempdir().unwrap();
-    let path =
-        service_scenario(dir.path(), &service("replicas: 3", "{parallelism: 1, order: start-first}", "{}"), "Deployment");
+    let path = service_scenario(
+        dir.path(),
+        &service("replicas: 3", "{parallelism: 1, order: start-first}", "{}"),
+        "Deployment",
+    );
     let (batches, old_finished, _) = rollout("swarm-spread", &path);
     assert_eq!(batches.iter().map(|b| b.1).collect::<Vec<_>>(), vec![1, 1, 1], "{batches:?}");
     for (i, (created, _)) in batches.iter().enumerate() {

@@ -29,7 +29,9 @@ use crate::input::workloads::{
 };
 use crate::input::yaml::{Document, parse_document};
 use crate::model::affinity::{Affinity, NodeAffinity};
-use crate::model::selector::{LabelSelector, LabelSelectorRequirement, NodeSelector, NodeSelectorTerm, SelectorOperator};
+use crate::model::selector::{
+    LabelSelector, LabelSelectorRequirement, NodeSelector, NodeSelectorTerm, SelectorOperator,
+};
 use crate::scheduler::policies::swarm::{self, constraints};
 use serde::Deserialize;
 
@@ -248,12 +250,16 @@ pub fn to_workload(m: &SwarmServiceManifest) -> Result<WorkloadManifest, (String
     }
     let batch = if parallelism == 0 { IntOrPercent::Percent(100) } else { IntOrPercent::Int(parallelism) };
     let rolling = match u.order.as_deref() {
-        None | Some("stop-first") => {
-            RollingUpdateManifest { max_surge: Some(IntOrPercent::Int(0)), max_unavailable: Some(batch), partition: None }
-        }
-        Some("start-first") => {
-            RollingUpdateManifest { max_surge: Some(batch), max_unavailable: Some(IntOrPercent::Int(0)), partition: None }
-        }
+        None | Some("stop-first") => RollingUpdateManifest {
+            max_surge: Some(IntOrPercent::Int(0)),
+            max_unavailable: Some(batch),
+            partition: None,
+        },
+        Some("start-first") => RollingUpdateManifest {
+            max_surge: Some(batch),
+            max_unavailable: Some(IntOrPercent::Int(0)),
+            partition: None,
+        },
         Some(o) => return Err(err("spec.updateConfig.order", format!("{o:?} is not one of stop-first, start-first"))),
     };
     let failure_action = u.failure_action.clone().unwrap_or_else(|| "pause".into());
@@ -269,8 +275,8 @@ pub fn to_workload(m: &SwarmServiceManifest) -> Result<WorkloadManifest, (String
         return Err(err("spec.updateConfig.maxFailureRatio", format!("must be within [0, 1], got {r}")));
     }
     let delay_us = u.delay.map_or(0, |d| d.0);
-    let min_ready_seconds = i32::try_from(delay_us.div_ceil(1_000_000))
-        .map_err(|_| err("spec.updateConfig.delay", "too long".into()))?;
+    let min_ready_seconds =
+        i32::try_from(delay_us.div_ceil(1_000_000)).map_err(|_| err("spec.updateConfig.delay", "too long".into()))?;
     let mut meta = m.metadata.clone();
     meta.annotations.insert(ANNOTATION_MODE.into(), if global { "global" } else { "replicated" }.into());
     meta.annotations.insert(ANNOTATION_FAILURE_ACTION.into(), failure_action);
@@ -334,18 +340,24 @@ spec:
             t.annotations.get(swarm::ANNOTATION_CONSTRAINTS).map(String::as_str),
             Some("node.labels.zone==a,node.role!=manager")
         );
-        assert_eq!(t.annotations.get(swarm::ANNOTATION_PREFERENCES).map(String::as_str), Some("spread=node.labels.rack"));
+        assert_eq!(
+            t.annotations.get(swarm::ANNOTATION_PREFERENCES).map(String::as_str),
+            Some("spread=node.labels.rack")
+        );
         assert_eq!(t.annotations.get(swarm::ANNOTATION_MAX_REPLICAS).map(String::as_str), Some("2"));
         let terms = &t.affinity.node_affinity.as_ref().unwrap().required_during_scheduling_ignored_during_execution;
         let exprs = &terms.as_ref().unwrap().node_selector_terms[0].match_expressions;
         assert_eq!(exprs.len(), 1, "node.role has no label form: {exprs:?}");
         assert_eq!((exprs[0].key.as_str(), exprs[0].operator), ("zone", SelectorOperator::In));
-        assert_eq!(format!("{:?}", d.spec.strategy), format!("{:?}", {
-            crate::controllers::deployment::Strategy::RollingUpdate {
-                max_surge: IntOrPercent::Int(0),
-                max_unavailable: IntOrPercent::Int(2),
-            }
-        }));
+        assert_eq!(
+            format!("{:?}", d.spec.strategy),
+            format!("{:?}", {
+                crate::controllers::deployment::Strategy::RollingUpdate {
+                    max_surge: IntOrPercent::Int(0),
+                    max_unavailable: IntOrPercent::Int(2),
+                }
+            })
+        );
     }
 
     #[test]
@@ -355,7 +367,12 @@ spec:
             ("stop-first 3", "{parallelism: 3}", IntOrPercent::Int(0), IntOrPercent::Int(3)),
             ("start-first 1", "{order: start-first}", IntOrPercent::Int(1), IntOrPercent::Int(0)),
             ("all at once", "{parallelism: 0}", IntOrPercent::Int(0), IntOrPercent::Percent(100)),
-            ("start-first all", "{parallelism: 0, order: start-first}", IntOrPercent::Percent(100), IntOrPercent::Int(0)),
+            (
+                "start-first all",
+                "{parallelism: 0, order: start-first}",
+                IntOrPercent::Percent(100),
+                IntOrPercent::Int(0),
+            ),
         ];
         for (name, uc, surge, unavail) in cases {
             let text = WEB.replace("{parallelism: 2, delay: 10s, order: stop-first}", uc);

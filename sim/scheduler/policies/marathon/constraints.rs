@@ -164,7 +164,8 @@ mod tests {
     use crate::model::node::LABEL_HOSTNAME;
 
     fn node(name: &str, labels: &[(&str, &str)]) -> Node {
-        let mut l: crate::model::selector::Labels = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut l: crate::model::selector::Labels =
+            labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         l.insert(LABEL_HOSTNAME.into(), name.into());
         Node {
             name: name.into(),
@@ -189,7 +190,13 @@ mod tests {
         type Case<'a> = (&'static str, &'static str, &'a Node, Vec<&'a Node>, bool);
         let cases: Vec<Case> = vec![
             ("UNIQUE hostname accepts the first task", r#"[["hostname","UNIQUE"]]"#, &a1, vec![], true),
-            ("UNIQUE hostname rejects a second task on the same host", r#"[["hostname","UNIQUE"]]"#, &a1, vec![&a1], false),
+            (
+                "UNIQUE hostname rejects a second task on the same host",
+                r#"[["hostname","UNIQUE"]]"#,
+                &a1,
+                vec![&a1],
+                false,
+            ),
             ("UNIQUE hostname accepts another host", r#"[["hostname","UNIQUE"]]"#, &a2, vec![&a1], true),
             ("UNIQUE attribute rejects a taken value", r#"[["zone","UNIQUE"]]"#, &a2, vec![&a1], false),
             ("UNIQUE attribute accepts a new value", r#"[["zone","UNIQUE"]]"#, &b1, vec![&a1], true),
@@ -202,7 +209,13 @@ mod tests {
             ("GROUP_BY accepts a value not yet used", r#"[["zone","GROUP_BY"]]"#, &b1, vec![&a1, &a2], true),
             ("GROUP_BY rejects the larger group", r#"[["zone","GROUP_BY"]]"#, &a1, vec![&a1, &b1, &a2], false),
             ("GROUP_BY accepts the smallest group", r#"[["zone","GROUP_BY"]]"#, &b1, vec![&a1, &b1, &a2], true),
-            ("GROUP_BY 3 rejects a used value while fewer groups exist", r#"[["zone","GROUP_BY","3"]]"#, &b1, vec![&a1, &b1], false),
+            (
+                "GROUP_BY 3 rejects a used value while fewer groups exist",
+                r#"[["zone","GROUP_BY","3"]]"#,
+                &b1,
+                vec![&a1, &b1],
+                false,
+            ),
             ("GROUP_BY 3 accepts a third value", r#"[["zone","GROUP_BY","3"]]"#, &c1, vec![&a1, &b1], true),
             ("LIKE fully matches the regex", r#"[["rack","LIKE","r[12]"]]"#, &a2, vec![], true),
             ("LIKE does not match a prefix", r#"[["rack","LIKE","r"]]"#, &a2, vec![], false),

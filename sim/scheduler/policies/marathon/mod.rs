@@ -124,9 +124,12 @@ mod tests {
         type Case = (&'static str, &'static str, usize, Vec<usize>);
         let cases: Vec<Case> = vec![
             ("no constraint fills the first node first", "[]", 5, vec![4, 1, 0, 0]),
-            ("UNIQUE hostname puts one task per node and leaves the fifth pending", r#"[["hostname","UNIQUE"]]"#, 5, vec![
-                1, 1, 1, 1,
-            ]),
+            (
+                "UNIQUE hostname puts one task per node and leaves the fifth pending",
+                r#"[["hostname","UNIQUE"]]"#,
+                5,
+                vec![1, 1, 1, 1],
+            ),
             ("UNIQUE zone puts one task per zone", r#"[["zone","UNIQUE"]]"#, 3, vec![1, 0, 1, 0]),
             ("CLUSTER zone b keeps tasks in zone b", r#"[["zone","CLUSTER","b"]]"#, 6, vec![0, 0, 4, 2]),
             ("CLUSTER without a value follows the first task", r#"[["zone","CLUSTER"]]"#, 6, vec![4, 2, 0, 0]),

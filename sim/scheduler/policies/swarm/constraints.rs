@@ -87,7 +87,9 @@ impl Constraint {
 /// case-insensitively, the label itself case-sensitive), if it is one.
 pub fn label_key(key: &str) -> Option<&str> {
     for prefix in [NODE_LABEL_PREFIX, ENGINE_LABEL_PREFIX] {
-        if key.len() > prefix.len() && key.is_char_boundary(prefix.len()) && key[..prefix.len()].eq_ignore_ascii_case(prefix)
+        if key.len() > prefix.len()
+            && key.is_char_boundary(prefix.len())
+            && key[..prefix.len()].eq_ignore_ascii_case(prefix)
         {
             return Some(&key[prefix.len()..]);
         }
@@ -172,10 +174,7 @@ pub fn parse_preferences(s: &str) -> Result<Vec<Preference>, String> {
             return Err(format!("placement preference {e:?} must be of the form strategy=value"));
         };
         if !strategy.trim().eq_ignore_ascii_case("spread") {
-            return Err(format!(
-                "unsupported placement preference {:?} (only spread is supported)",
-                strategy.trim()
-            ));
+            return Err(format!("unsupported placement preference {:?} (only spread is supported)", strategy.trim()));
         }
         let descriptor = descriptor.trim();
         if descriptor.is_empty() {

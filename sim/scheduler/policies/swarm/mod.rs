@@ -103,9 +103,10 @@ impl Placement {
             p.preferences = constraints::parse_preferences(v).map_err(|e| named(ANNOTATION_PREFERENCES, e))?;
         }
         if let Some(v) = ann.get(ANNOTATION_MAX_REPLICAS) {
-            p.max_replicas = v.trim().parse::<u64>().map_err(|_| {
-                named(ANNOTATION_MAX_REPLICAS, format!("expected a non-negative integer, got {v:?}"))
-            })?;
+            p.max_replicas = v
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| named(ANNOTATION_MAX_REPLICAS, format!("expected a non-negative integer, got {v:?}")))?;
         }
         if let Some(v) = ann.get(ANNOTATION_PLATFORMS) {
             p.platforms = constraints::parse_platforms(v).map_err(|e| named(ANNOTATION_PLATFORMS, e))?;
@@ -147,7 +148,13 @@ pub fn service_key(pod: &Pod) -> String {
 
 /// The pods counted as a workload's active tasks on a node: assigned and not terminating.
 pub fn active_pods(cluster: &ClusterState, node: NodeId) -> impl Iterator<Item = &Pod> {
-    cluster.node(node).pods.iter().map(|p| cluster.pod(*p)).filter(|p| p.is_assigned() && !p.terminating).map(|p| &p.pod)
+    cluster
+        .node(node)
+        .pods
+        .iter()
+        .map(|p| cluster.pod(*p))
+        .filter(|p| p.is_assigned() && !p.terminating)
+        .map(|p| &p.pod)
 }
 
 /// A Swarm strategy as a [`Policy`].
@@ -210,7 +217,7 @@ impl Policy for SwarmPolicy {
                 let fits_batch = extra_tasks == 0
                     || (ns.requested.cpu_millis + extra_cpu + pod.requests.cpu_millis <= alloc.cpu_millis
                         && ns.requested.memory_bytes + extra_mem + pod.requests.memory_bytes <= alloc.memory_bytes
-                        && ns.pod_count() + extra_tasks as i64 + 1 <= alloc.pods);
+                        && ns.pod_count() + (extra_tasks as i64) < alloc.pods);
                 let filters_ok = v.status.is_success() && ready && fits_batch;
                 if !filters_ok {
                     filtered += 1;
@@ -272,8 +279,11 @@ pub(crate) mod testing {
     use crate::scheduler::Profile;
     use crate::scheduler::policy::{Decision, Policy, PolicyContext};
 
+    /// A node of a test cluster: name, CPU millis, labels.
+    pub type TestNode<'a> = (&'a str, i64, &'a [(&'a str, &'a str)]);
+
     /// A cluster of Ready nodes `(name, cpu millis, labels)` with 8 GiB and 110 pods each.
-    pub fn cluster(nodes: &[(&str, i64, &[(&str, &str)])]) -> ClusterState {
+    pub fn cluster(nodes: &[TestNode<'_>]) -> ClusterState {
         let mut c = ClusterState::new();
         for (name, cpu, labels) in nodes {
             let mut l: crate::model::selector::Labels =
@@ -387,16 +397,25 @@ mod tests {
     fn constraints_and_max_replicas_restrict_the_nodes() {
         type Case = (&'static str, &'static [(&'static str, &'static str)], usize, Vec<usize>);
         let cases: Vec<Case> = vec![
-            ("a zone constraint keeps tasks in zone a", &[(ANNOTATION_CONSTRAINTS, "node.labels.zone==a")], 4, vec![
-                2, 2, 0,
-            ]),
-            ("a != constraint keeps tasks off managers", &[(ANNOTATION_CONSTRAINTS, "node.role!=manager")], 4, vec![
-                2, 0, 2,
-            ]),
+            (
+                "a zone constraint keeps tasks in zone a",
+                &[(ANNOTATION_CONSTRAINTS, "node.labels.zone==a")],
+                4,
+                vec![2, 2, 0],
+            ),
+            (
+                "a != constraint keeps tasks off managers",
+                &[(ANNOTATION_CONSTRAINTS, "node.role!=manager")],
+                4,
+                vec![2, 0, 2],
+            ),
             ("max-replicas 1 leaves the fourth task pending", &[(ANNOTATION_MAX_REPLICAS, "1")], 4, vec![1, 1, 1]),
-            ("a platform no node has leaves the task pending", &[(ANNOTATION_PLATFORMS, "linux/arm64")], 1, vec![
-                0, 0, 0,
-            ]),
+            (
+                "a platform no node has leaves the task pending",
+                &[(ANNOTATION_PLATFORMS, "linux/arm64")],
+                1,
+                vec![0, 0, 0],
+            ),
         ];
         for (name, ann, n, want) in cases {
             let mut c = cluster(&[
@@ -415,7 +434,8 @@ mod tests {
                 }
                 assert_eq!(placed.iter().flatten().count(), want.iter().sum::<usize>(), "{name}: {s:?}");
             }
-            let placed = place_all(&mut c, &mut SwarmPolicy::new(Strategy::Spread), (0..n).map(|i| web(i, ann)).collect());
+            let placed =
+                place_all(&mut c, &mut SwarmPolicy::new(Strategy::Spread), (0..n).map(|i| web(i, ann)).collect());
             assert_eq!(counts(&placed, &["n1", "n2", "n3"]), want, "{name}");
         }
     }
