@@ -292,3 +292,59 @@ fn a_global_swarm_service_runs_one_task_per_node_matching_its_constraints() {
         }
     }
 }
+
+/// The deterministic output files of a run folder (`run.json` aside).
+fn outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| f != "run.json" && !f.starts_with('.'))
+        .collect();
+    names.sort();
+    names.into_iter().map(|f| (f.clone(), std::fs::read(dir.join(&f)).unwrap())).collect()
+}
+
+#[test]
+fn a_policy_run_resumed_from_a_checkpoint_writes_the_same_outputs() {
+    use kubesim::engine::time::{SimDuration, SimTime};
+    use kubesim::run::checkpoint::CheckpointPlan;
+    use kubesim::run::{RunError, RunOptions, Simulation};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let file = Path::new(SCENARIO);
+    for scheduler in ["swarm-spread", "swarm-random", "marathon"] {
+        let overrides = vec![format!("scheduler.name={scheduler}")];
+        let sc = kubesim::input::scenario::load(file, &overrides).unwrap();
+        let whole = tempfile::tempdir().unwrap();
+        kubesim::run::run(&sc, &RunOptions { out_dir: Some(whole.path().into()), ..RunOptions::default() }).unwrap();
+        let parts = tempfile::tempdir().unwrap();
+        let flag = Arc::new(AtomicUsize::new(0));
+        let opts = RunOptions {
+            out_dir: Some(parts.path().into()),
+            interrupt: Some(Arc::clone(&flag)),
+            checkpoint: Some(CheckpointPlan {
+                every: SimDuration::from_secs(600),
+                scenario_path: std::fs::canonicalize(file).unwrap(),
+                overrides: overrides.clone(),
+            }),
+            ..RunOptions::default()
+        };
+        let mut sim = Simulation::new(&sc, &opts).unwrap();
+        // Between the scale-up (5m) and the rollout (8m).
+        assert!(!sim.advance(&opts, Some(SimTime::ZERO + SimDuration::from_secs(400))).unwrap());
+        flag.store(2, Ordering::Relaxed);
+        let ckpt = match sim.run(&opts) {
+            Err(RunError::Interrupted { checkpoint: Some(p), .. }) => p,
+            Err(e) => panic!("{scheduler}: {e}"),
+            Ok(_) => panic!("{scheduler}: the run was not interrupted"),
+        };
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubesim"))
+            .arg("resume")
+            .arg(&ckpt)
+            .arg("-q")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{scheduler}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(outputs(parts.path()), outputs(whole.path()), "{scheduler}");
+    }
+}

@@ -269,6 +269,35 @@ mod tests {
         assert_eq!(binpack(&nodes, 0, 0), Some(NodeId(1)));
     }
 
+    fn zone_nodes(zones: &[u8]) -> Vec<NodeInfo> {
+        zones.iter().enumerate().map(|(i, z)| info(i as u32, &format!("z{z}"), 0, 0)).collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn spread_keeps_every_node_within_one_task_of_the_others(nodes in 1usize..12, tasks in 0usize..60) {
+            let counts = spread_n((0..nodes as u32).map(|i| info(i, "", 0, 0)).collect(), tasks);
+            let (min, max) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+            proptest::prop_assert!(max - min <= 1, "{counts:?}");
+        }
+
+        #[test]
+        fn spread_with_a_preference_keeps_every_zone_within_one_task_of_the_others(
+            zones in proptest::collection::vec(0u8..4, 1..12),
+            tasks in 0usize..60,
+        ) {
+            let nodes = zone_nodes(&zones);
+            let counts = spread_n(nodes.clone(), tasks);
+            let mut per_zone: BTreeMap<&str, u64> = BTreeMap::new();
+            for (n, c) in nodes.iter().zip(&counts) {
+                *per_zone.entry(n.branch[0].as_str()).or_default() += c;
+            }
+            let (min, max) = (per_zone.values().min().unwrap(), per_zone.values().max().unwrap());
+            proptest::prop_assert!(max - min <= 1, "{per_zone:?}");
+            proptest::prop_assert_eq!(counts.iter().sum::<u64>(), tasks as u64);
+        }
+    }
+
     #[test]
     fn random_draws_among_feasible_nodes_only() {
         let mut nodes = vec![info(0, "", 0, 0), info(1, "", 0, 0), info(2, "", 0, 0)];
