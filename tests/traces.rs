@@ -269,3 +269,32 @@ fn alibaba_2018_machines_join_fail_and_recover_during_a_run() {
     let w = r.summary.workflows.unwrap();
     assert_eq!(w.jobs_completed, 4, "M1, M2_1, M3_1 and R4_2_3 of j_1");
 }
+
+#[test]
+fn the_dlrm_per_node_cap_holds_under_research_policies_and_not_under_upstream_profiles() {
+    // Six instances of one app capped at 2 per node, on two large nodes: a research profile (with
+    // MaxPerNode) runs 4 and leaves 2 pending; kube-scheduler's default profile has no such cap.
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from(
+        "instance_sn,role,app_name,cpu_request,cpu_limit,gpu_request,gpu_limit,rdma_request,rdma_limit,memory_request,memory_limit,disk_request,disk_limit,max_instance_per_node,creation_time,scheduled_time,deletion_time\n",
+    );
+    for i in 0..6 {
+        csv.push_str(&format!("i{i},CN,app_x,1,1,0,0,0,0,1.0,1.0,1.0,1.0,2,{i}.0,,\n"));
+    }
+    std::fs::write(dir.path().join("dlrm.csv"), csv).unwrap();
+    let scenario = "apiVersion: kubesim/v1\nkind: Scenario\nseed: 1\nduration: 5m\ncluster:\n  nodePools:\n  - name: n\n    count: 2\n    allocatable: {cpu: \"64\", memory: 256Gi}\nworkloads:\n  traces:\n  - {format: dlrm, path: dlrm.csv}\n";
+    std::fs::write(dir.path().join("s.yaml"), scenario).unwrap();
+    let file = dir.path().join("s.yaml");
+    for (scheduler, running) in [("best-fit", 4), ("fgd", 4), ("default", 6)] {
+        let sc = scenario::load(&file, &[format!("scheduler.name={scheduler}")]).unwrap();
+        let r = run(&sc, &RunOptions { check_invariants: true, ..Default::default() }).unwrap();
+        assert_eq!(r.summary.counts.running_at_end, running, "{scheduler}");
+        assert_eq!(r.summary.counts.unschedulable_at_end, 6 - running, "{scheduler}");
+        for n in r.cluster.nodes() {
+            let per_node = n.pods.len();
+            if scheduler != "default" {
+                assert!(per_node <= 2, "{scheduler}: {per_node} pods on {}", n.node.name);
+            }
+        }
+    }
+}

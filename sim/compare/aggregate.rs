@@ -108,6 +108,13 @@ pub const METRICS: &[Metric] = &[
         label: "time-weighted GPU allocation (%)",
         chart_scale: 100.0,
     },
+    Metric {
+        name: "gpu_unallocated_pct_at_end",
+        path: &["gpu_at_end", "unallocated_pct"],
+        lower_is_better: true,
+        label: "GPU capacity unallocated at the end (%)",
+        chart_scale: 1.0,
+    },
 ];
 
 fn io(e: impl std::fmt::Display) -> std::io::Error {

@@ -872,6 +872,7 @@ fn compile(
         &mut nodes,
         &mut trace_timeline,
         &mut workflow_jobs,
+        f.seed,
     )?;
     if let Err(m) = limits::NODES.check(nodes.len() as u64) {
         return Err(InputError::file(shown, m).with_field("cluster"));

@@ -82,12 +82,13 @@ pub fn policy(name: &str) -> Option<Box<dyn crate::scheduler::policy::Policy>> {
 }
 
 /// A research policy's profile, as the FGD simulator configures it: the default filters plus
-/// `OpenGpuShare`, no default score plugin, the policy's score plugin with weight 1000, and
+/// `OpenGpuShare` and `MaxPerNode` (the DLRM per-node cap), no default score plugin, the policy's score plugin with weight 1000, and
 /// `percentageOfNodesToScore` 100 unless given.
 fn research_profile(policy: crate::scheduler::policies::Policy, pct: Option<u32>) -> Option<Profile> {
     use crate::scheduler::{policies::plugins::GPU_SHARE, registry};
     let mut names: Vec<&str> = registry::BUILT_IN.to_vec();
     names.push(GPU_SHARE);
+    names.push(crate::scheduler::policies::max_per_node::NAME);
     names.push(policy.plugin_name());
     let mut p = Profile::with_plugins(crate::model::pod::DEFAULT_SCHEDULER_NAME, &names).ok()?;
     p.scores.retain(|(s, _)| s.name() == policy.plugin_name());
@@ -119,6 +120,7 @@ mod research_tests {
             assert_eq!(p.scores.len(), 1, "{name}");
             assert_eq!(p.scores[0].1, 1000);
             assert!(p.filters.iter().any(|f| f.name() == "OpenGpuShare"), "{name}");
+            assert!(p.filters.iter().any(|f| f.name() == "MaxPerNode"), "{name}");
             assert_eq!(crate::scheduler::policies::plugins::profile_policy(&p).map(|x| x.name()), Some(*name));
         }
     }

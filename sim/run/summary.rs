@@ -347,6 +347,39 @@ pub struct Summary {
     /// Cluster-autoscaler node counts (absent without node groups).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster_autoscaler: Option<crate::run::autoscaler::AutoscalerSummary>,
+    /// GPU devices at the end of the run, on Ready nodes (absent without GPUs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu_at_end: Option<GpuAtEnd>,
+}
+
+/// GPU devices at the end of a run, on Ready nodes (per-device milli-GPU, SPEC §4). With an
+/// arrival-mode trace replay this is the FGD paper's measure once the whole (inflated) demand has
+/// arrived: `unallocated_pct` is the share of GPU capacity left unallocated.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct GpuAtEnd {
+    /// GPU devices.
+    pub devices: u64,
+    /// Their capacity, milli-GPU (1,000 per device).
+    pub capacity_milli: i64,
+    /// Milli-GPU allocated to pods.
+    pub allocated_milli: i64,
+    /// `100 × (capacity − allocated) / capacity`, rounded to 6 decimals.
+    pub unallocated_pct: f64,
+}
+
+/// The [`GpuAtEnd`] figures of `cluster`, `None` without GPU devices on Ready nodes.
+pub fn gpu_at_end(cluster: &ClusterState) -> Option<GpuAtEnd> {
+    let mut g = GpuAtEnd::default();
+    for n in cluster.nodes().iter().filter(|n| n.ready) {
+        g.devices += n.gpu_free_milli.len() as u64;
+        g.capacity_milli += n.gpu_free_milli.len() as i64 * crate::model::gpu::MILLI;
+        g.allocated_milli += n.gpu_free_milli.iter().map(|f| crate::model::gpu::MILLI - f).sum::<i64>();
+    }
+    if g.devices == 0 {
+        return None;
+    }
+    g.unallocated_pct = round6(100.0 * (g.capacity_milli - g.allocated_milli) as f64 / g.capacity_milli as f64);
+    Some(g)
 }
 
 /// Builds the summary at the end of a run.
@@ -393,6 +426,7 @@ pub fn build(sc: &Scenario, cluster: &ClusterState, m: &Metrics, end: SimTime, t
         trace_digest: format!("sha256:{trace_digest}"),
         workloads: None,
         cluster_autoscaler: None,
+        gpu_at_end: gpu_at_end(cluster),
     }
 }
 

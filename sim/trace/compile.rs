@@ -19,8 +19,8 @@
 //! others depend on them) are held back and created when their job is released (see
 //! [`crate::workflow`]). Trace nodes join the cluster: present from the start, or added at their
 //! first event (`Add`); `Fail` / `Remove` fail them and `Recover` / a later `Add` recover them.
-//! Pods and events after the end of the run are dropped. **Not enforced in scenario runs:**
-//! [`TracePod::max_per_node`](crate::trace::TracePod) (no plugin reads it yet).
+//! Pods and events after the end of the run are dropped. A DLRM `max_instance_per_node` cap
+//! becomes the `kubesim.io/max-per-node` annotation the `MaxPerNode` filter enforces.
 
 use crate::engine::time::SimTime;
 use crate::input::error::InputError;
@@ -101,7 +101,14 @@ fn resolve(base_dir: &Path, rel: &str) -> std::path::PathBuf {
 }
 
 /// Loads one source.
-pub fn load_source(src: &TraceSource, base_dir: &Path, shown: &str, field: &str) -> Result<Trace, InputError> {
+/// `seed` drives the loaders that draw randomly (openb's inflation shuffle): the scenario's seed.
+pub fn load_source(
+    src: &TraceSource,
+    base_dir: &Path,
+    shown: &str,
+    field: &str,
+    seed: u64,
+) -> Result<Trace, InputError> {
     let mut opts = LoadOptions { limit: src.limit, ..Default::default() };
     if let Some(s) = src.time_scale {
         opts.time_scale = s;
@@ -147,6 +154,7 @@ pub fn load_source(src: &TraceSource, base_dir: &Path, shown: &str, field: &str)
                 nodes.as_deref(),
                 src.mode.unwrap_or(crate::trace::openb::Mode::Timed),
                 src.inflate,
+                seed,
             )
             .map_err(|e| if e.field.is_none() { e.with_field(field.to_string()) } else { e })
         }
@@ -181,10 +189,11 @@ pub fn compile_into(
     nodes: &mut Vec<(Node, bool)>,
     timeline: &mut Vec<(SimTime, Action)>,
     jobs: &mut Vec<JobSpec>,
+    seed: u64,
 ) -> Result<(), InputError> {
     for (i, src) in sources.iter().enumerate() {
         let field = format!("workloads.traces[{i}]");
-        let trace = load_source(src, base_dir, shown, &field)?;
+        let trace = load_source(src, base_dir, shown, &field, seed)?;
         let file = src.path.as_ref().map(|p| resolve(base_dir, p).display().to_string()).unwrap_or_default();
         let offset = src.start.as_ref().map(|d| d.0).unwrap_or(0);
         add_trace(trace, offset, end, &file, nodes, timeline, jobs)?;

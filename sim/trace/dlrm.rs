@@ -9,7 +9,8 @@
 //! empty (or `NaN`) `creation_time` means the instance existed before the window began: it is
 //! created at the window start (time 0 of the trace). An empty `deletion_time` means it outlived
 //! the window: it is never deleted. `max_instance_per_node` (-1 = no cap) becomes
-//! [`TracePod::max_per_node`](crate::trace::TracePod). `role` (`CN` / `HN`) and `app_name` become
+//! [`TracePod::max_per_node`](crate::trace::TracePod) and, on the pod, the annotation and group
+//! label that the `MaxPerNode` filter of the research profiles enforces (group = `app_name`). `role` (`CN` / `HN`) and `app_name` become
 //! the pod labels [`LABEL_ROLE`] and [`LABEL_APP`].
 //!
 //! **Simplified:** RDMA bandwidth and disk are not requested (no node in a scenario advertises
@@ -78,6 +79,18 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Trace, InputError> {
         };
         let created = row.opt_f64("creation_time")?.map(secs_to_us).unwrap_or(0);
         let deleted = if row.has("deletion_time") { row.opt_f64("deletion_time")?.map(secs_to_us) } else { None };
+        if let Some(cap) = max_per_node {
+            // The cap is per application: MaxPerNode counts the pods of the same group.
+            let app = labels.get(LABEL_APP).cloned().unwrap_or_default();
+            labels.insert(crate::scheduler::policies::max_per_node::LABEL_GROUP.into(), app);
+            let mut pod = make_pod(name, &opts.namespace, labels, req, 0, None);
+            pod.annotations
+                .insert(crate::scheduler::policies::max_per_node::ANNOTATION_MAX_PER_NODE.into(), cap.to_string());
+            let mut tp = trace_pod(pod, created, deleted.map(|d| d.max(created)), row.line);
+            tp.max_per_node = max_per_node;
+            trace.pods.push(tp);
+            continue;
+        }
         let pod = make_pod(name, &opts.namespace, labels, req, 0, None);
         let mut tp = trace_pod(pod, created, deleted.map(|d| d.max(created)), row.line);
         tp.max_per_node = max_per_node;

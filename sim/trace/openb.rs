@@ -361,9 +361,15 @@ pub fn load(pods: &Path, pods_shown: &str, nodes: Option<(&Path, &str)>, mode: M
 
 /// Loads an openb pod list (and node list) for a scenario's `workloads.traces`: timed mode as
 /// [`load`]; arrival mode with `inflate`: the FGD pipeline's seeded shuffle and inflation by clones
-/// (`<name>-tuned-<i>`) to `inflate` × the node list's GPU capacity (fixed seed 0: the scenario
-/// seed does not reach trace loaders), the pods then one microsecond apart.
-pub fn load_source(pods: &Path, nodes: Option<&Path>, mode: Mode, inflate: Option<f64>) -> Result<Trace, InputError> {
+/// (`<name>-tuned-<i>`) to `inflate` × the node list's GPU capacity, drawn from `seed` (the
+/// scenario's seed, as `kubesim replay --seed`), the pods then one microsecond apart.
+pub fn load_source(
+    pods: &Path,
+    nodes: Option<&Path>,
+    mode: Mode,
+    inflate: Option<f64>,
+    seed: u64,
+) -> Result<Trace, InputError> {
     let pods_shown = pods.display().to_string();
     let nodes_shown = nodes.map(|p| p.display().to_string());
     let mut trace = load(pods, &pods_shown, nodes.zip(nodes_shown.as_deref()), mode)?;
@@ -387,7 +393,7 @@ pub fn load_source(pods: &Path, nodes: Option<&Path>, mode: Mode, inflate: Optio
         .collect();
     let cfg = crate::replay::engine::ReplayConfig {
         policy: crate::scheduler::policies::Policy::Fgd,
-        seed: 0,
+        seed,
         inflate: Some(f),
         shuffle: true,
     };

@@ -16,6 +16,7 @@ pub mod frag;
 pub mod gpu_clustering;
 pub mod gpu_packing;
 pub mod marathon;
+pub mod max_per_node;
 pub mod plugins;
 pub mod random;
 pub mod swarm;

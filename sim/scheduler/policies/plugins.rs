@@ -26,6 +26,7 @@ pub const GPU_SHARE: &str = "OpenGpuShare";
 /// Every plugin name this module registers.
 pub const NAMES: &[&str] = &[
     GPU_SHARE,
+    super::max_per_node::NAME,
     super::random::NAME,
     super::first_fit::NAME,
     best_fit::NAME,
@@ -40,6 +41,13 @@ pub const NAMES: &[&str] = &[
 pub fn build(name: &str) -> Option<PluginEntry> {
     if name == GPU_SHARE {
         return Some(PluginEntry { pre_filter: None, filter: Some(Arc::new(OpenGpuShare)), score: None });
+    }
+    if name == super::max_per_node::NAME {
+        return Some(PluginEntry {
+            pre_filter: None,
+            filter: Some(Arc::new(super::max_per_node::MaxPerNode)),
+            score: None,
+        });
     }
     let p = Policy::ALL.into_iter().find(|p| p.plugin_name() == name)?;
     Some(PluginEntry { pre_filter: None, filter: None, score: Some(Arc::new(PolicyScore(p))) })
