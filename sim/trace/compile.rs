@@ -181,6 +181,7 @@ fn job_key(p: &TracePod) -> &str {
 
 /// Compiles the scenario's trace sources: appends their nodes (with whether each is present from
 /// the start), timeline actions and workflow jobs. The caller sorts the timeline.
+#[allow(clippy::too_many_arguments)]
 pub fn compile_into(
     sources: &[TraceSource],
     base_dir: &Path,
