@@ -359,6 +359,7 @@ pub const SUPPORTED_KINDS: &[&str] = &[
     "PersistentVolumeClaim",
     "ResourceQuota",
     "LimitRange",
+    "SwarmService",
 ];
 
 /// A Namespace manifest.
@@ -458,6 +459,7 @@ impl ManifestSet {
                     crate::input::volumes::add_document(self, &doc, file, k, (kind_line, kind_col))?;
                 }
                 "ResourceQuota" | "LimitRange" => crate::admission::add_document(self, &doc, file, kind)?,
+                crate::input::swarm_service::KIND => crate::input::swarm_service::add_document(self, &doc, file)?,
                 k if crate::input::workloads::WORKLOAD_KINDS.contains(&k) => {
                     crate::input::workloads::add_document(self, &doc, file)?;
                 }
@@ -718,7 +720,11 @@ pub fn pod_from_manifest(m: &PodManifest, set: &ManifestSet) -> Result<Pod, Stri
             Some(s) => s,
             None => 30,
         },
-        run: run_model_from_annotations(&m.metadata.annotations)?,
+        run: {
+            crate::scheduler::policies::swarm::validate_annotations(&m.metadata.annotations)?;
+            crate::scheduler::policies::marathon::validate_annotations(&m.metadata.annotations)?;
+            run_model_from_annotations(&m.metadata.annotations)?
+        },
         requests: Default::default(),
         non_zero_cpu_millis: 0,
         non_zero_memory_bytes: 0,

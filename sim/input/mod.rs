@@ -12,5 +12,6 @@ pub mod manifest;
 pub mod scenario;
 pub mod services;
 pub mod volumes;
+pub mod swarm_service;
 pub mod workloads;
 pub mod yaml;

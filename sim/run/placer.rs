@@ -50,6 +50,10 @@ pub(super) fn start_policy(
         Some(p) => p,
         None => match &scenario.policy {
             Some(spec) => Box::new(ExecPolicy::new(spec.clone(), &scenario.name, &scenario.scheduler)),
+            None if scenario.scheduler_config.is_none() => match crate::run::schedulers::policy(&scenario.scheduler) {
+                Some(p) => p,
+                None => return Ok(None),
+            },
             None => return Ok(None),
         },
     };

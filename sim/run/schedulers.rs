@@ -16,6 +16,10 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ("gpu-packing", "FGD paper: shared GPUs first, then partly used nodes, best GPU"),
     ("gpu-clustering", "FGD paper: nodes running pods of the same GPU shape, best GPU"),
     ("fgd", "FGD paper: fragmentation gradient descent, FGD's own GPU choice"),
+    ("swarm-spread", "Docker SwarmKit: fewest tasks of the service, then fewest tasks; spread preferences"),
+    ("swarm-binpack", "classic Docker Swarm binpack: the most used node by cpu + memory share"),
+    ("swarm-random", "classic Docker Swarm random: a random node passing the Swarm filters"),
+    ("marathon", "Mesos Marathon: the first node (offer) satisfying resources and Marathon constraints"),
 ];
 
 /// The names alone.
@@ -30,6 +34,10 @@ pub const NAMES: &[&str] = &[
     "gpu-packing",
     "gpu-clustering",
     "fgd",
+    "swarm-spread",
+    "swarm-binpack",
+    "swarm-random",
+    "marathon",
 ];
 
 /// True when `name` is a built-in scheduler.
@@ -46,6 +54,7 @@ pub fn profile(name: &str, percentage_of_nodes_to_score: Option<u32>) -> Option<
     p.percentage_of_nodes_to_score = percentage_of_nodes_to_score.filter(|p| *p > 0);
     match name {
         "default" => {}
+        _ if policy(name).is_some() => {}
         "most-allocated" => {
             let fit = Arc::new(NodeResourcesFit::new(FitArgs {
                 strategy: ScoringStrategy::MostAllocated,
@@ -60,6 +69,16 @@ pub fn profile(name: &str, percentage_of_nodes_to_score: Option<u32>) -> Option<
         _ => return None,
     }
     Some(p)
+}
+
+/// The whole policy behind a built-in scheduler name (`swarm-*`, `marathon`); its profile is the
+/// default one, whose filters give the policy its verdicts.
+pub fn policy(name: &str) -> Option<Box<dyn crate::scheduler::policy::Policy>> {
+    use crate::scheduler::policies::{marathon, swarm};
+    if let Some(s) = swarm::Strategy::from_name(name) {
+        return Some(Box::new(swarm::SwarmPolicy::new(s)));
+    }
+    (name == marathon::NAME).then(|| Box::new(marathon::MarathonPolicy) as Box<dyn crate::scheduler::policy::Policy>)
 }
 
 /// A research policy's profile, as the FGD simulator configures it: the default filters plus
@@ -85,8 +104,18 @@ mod research_tests {
     use super::*;
 
     #[test]
+    fn swarm_and_marathon_names_are_policies_over_the_default_profile() {
+        for name in ["swarm-spread", "swarm-binpack", "swarm-random", "marathon"] {
+            assert!(is_known(name), "{name}");
+            assert_eq!(policy(name).map(|p| p.name()).as_deref(), Some(name));
+            assert_eq!(profile(name, None).map(|p| p.scores.len()), Some(Profile::default_profile().scores.len()));
+        }
+        assert!(policy("default").is_none());
+    }
+
+    #[test]
     fn every_research_scheduler_has_one_weighted_policy_score_and_the_gpu_filter() {
-        for name in &NAMES[2..] {
+        for name in NAMES[2..].iter().filter(|n| policy(n).is_none()) {
             let p = profile(name, None).unwrap_or_else(|| panic!("{name}"));
             assert_eq!(p.scores.len(), 1, "{name}");
             assert_eq!(p.scores[0].1, 1000);

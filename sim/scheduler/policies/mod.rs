@@ -15,9 +15,11 @@ pub mod first_fit;
 pub mod frag;
 pub mod gpu_clustering;
 pub mod gpu_packing;
+pub mod marathon;
 pub mod max_per_node;
 pub mod plugins;
 pub mod random;
+pub mod swarm;
 pub mod worst_fit;
 
 use crate::model::gpu::{GpuRequest, GpuSelection};
