@@ -11,7 +11,7 @@ pub mod loaders;
 pub mod manifest;
 pub mod scenario;
 pub mod services;
-pub mod volumes;
 pub mod swarm_service;
+pub mod volumes;
 pub mod workloads;
 pub mod yaml;
