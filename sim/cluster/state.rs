@@ -588,18 +588,22 @@ impl ClusterState {
         p.ready_since = None;
     }
 
-    /// Drops what nothing reads once a pod has ended (containers, scheduling constraints), so
-    /// that memory follows the live pods rather than every pod ever created. Identity, labels,
-    /// annotations, owner, requests and the timing fields stay (controllers, summaries and
-    /// `pods.csv` read them). No-op for a live pod.
+    /// Drops what nothing reads once a pod has ended (per-container requests and limits,
+    /// scheduling constraints), so that memory follows the live pods rather than every pod ever
+    /// created. Identity, labels, annotations, owner, container names and images, the effective
+    /// requests and the timing fields stay (controllers, summaries, `pods.csv` and library users
+    /// read them). No-op for a live pod.
     pub fn slim_ended_pod(&mut self, id: PodId) {
         let p = &mut self.pods[id.0 as usize];
         if !p.phase.is_terminal() {
             return;
         }
         let pod = &mut p.pod;
-        pod.containers = Vec::new();
-        pod.init_containers = Vec::new();
+        for c in pod.containers.iter_mut().chain(pod.init_containers.iter_mut()) {
+            c.requests = Default::default();
+            c.limits = Default::default();
+            c.host_ports = Vec::new();
+        }
         pod.node_selector = Default::default();
         pod.tolerations = Vec::new();
         pod.affinity = Default::default();

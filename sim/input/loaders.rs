@@ -60,8 +60,82 @@ pub fn duration(bytes: &[u8]) -> Result<(), String> {
     crate::input::go_duration::parse_duration_micros(text(bytes)?).map(|_| ()).map_err(|e| e.to_string())
 }
 
-/// Every trace loader, by name. Add one line per loader.
-pub const TRACE_LOADERS: &[(&str, Loader)] = &[];
+/// Runs `load` on `bytes` written to a fresh temporary file (the trace loaders stream files).
+fn via_file(bytes: &[u8], load: impl FnOnce(&Path) -> Result<crate::trace::Trace, InputError>) -> Result<(), String> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("kubesim-loader-{}-{n}.csv", std::process::id()));
+    std::fs::write(&path, bytes).map_err(|e| e.to_string())?;
+    let result = load(&path).map(|_| ()).map_err(msg);
+    let _ = std::fs::remove_file(&path);
+    result
+}
+
+fn opts() -> crate::trace::rows::LoadOptions {
+    crate::trace::rows::LoadOptions::default()
+}
+
+/// openb pod list (arrival mode, no node list).
+pub fn trace_openb_pods(bytes: &[u8]) -> Result<(), String> {
+    via_file(bytes, |p| crate::trace::openb::load(p, "fuzz.csv", None, crate::trace::openb::Mode::Arrival))
+}
+
+/// openb node list (with a pod list holding only its header).
+pub fn trace_openb_nodes(bytes: &[u8]) -> Result<(), String> {
+    const PODS_HEADER: &[u8] =
+        b"name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time\n";
+    let mut inner = Ok(());
+    let outer = via_file(PODS_HEADER, |pods| {
+        inner = via_file(bytes, |nodes| {
+            crate::trace::openb::load(pods, "pods.csv", Some((nodes, "fuzz.csv")), crate::trace::openb::Mode::Timed)
+        });
+        Ok(crate::trace::Trace::default())
+    });
+    outer.and(inner)
+}
+
+/// Alibaba DLRM 2025 instances.
+pub fn trace_dlrm(bytes: &[u8]) -> Result<(), String> {
+    via_file(bytes, |p| crate::trace::dlrm::load(p, &opts()))
+}
+
+/// Alibaba 2018 `batch_task`.
+pub fn trace_alibaba2018_batch_task(bytes: &[u8]) -> Result<(), String> {
+    via_file(bytes, |p| crate::trace::alibaba2018::load(p, &opts()))
+}
+
+/// Alibaba 2018 `machine_meta`.
+pub fn trace_alibaba2018_machines(bytes: &[u8]) -> Result<(), String> {
+    via_file(bytes, |p| crate::trace::alibaba2018::load_machines(p, &opts()))
+}
+
+/// Google 2011 `task_events`.
+pub fn trace_google2011(bytes: &[u8]) -> Result<(), String> {
+    via_file(bytes, |p| crate::trace::google2011::load(p, &opts()))
+}
+
+/// Philly jobs.
+pub fn trace_philly(bytes: &[u8]) -> Result<(), String> {
+    via_file(bytes, |p| crate::trace::philly::load(p, &opts()))
+}
+
+/// The documented generic CSV.
+pub fn trace_generic(bytes: &[u8]) -> Result<(), String> {
+    via_file(bytes, |p| crate::trace::generic::load(p, &opts()))
+}
+
+/// Every trace loader, by name. Add one line per loader (the fuzz target's first byte picks one
+/// by its index here, so append rather than reorder).
+pub const TRACE_LOADERS: &[(&str, Loader)] = &[
+    ("openb_pods", trace_openb_pods),
+    ("openb_nodes", trace_openb_nodes),
+    ("dlrm", trace_dlrm),
+    ("alibaba2018_batch_task", trace_alibaba2018_batch_task),
+    ("alibaba2018_machines", trace_alibaba2018_machines),
+    ("google2011", trace_google2011),
+    ("philly", trace_philly),
+    ("generic", trace_generic),
+];
 
 /// Every loader, by name (the trace loaders under `trace/NAME`).
 pub fn all() -> Vec<(String, Loader)> {
