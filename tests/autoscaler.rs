@@ -120,3 +120,31 @@ fn the_shipped_scenario_scales_up_and_back_down() {
     assert_eq!(live_nodes(&r), 1);
     assert_eq!(r.summary.counts.succeeded, 12);
 }
+
+#[test]
+fn an_hpa_burst_grows_the_node_group_and_both_shrink_back_afterwards() {
+    let sc = scenario::load(Path::new("scenarios/hpa-autoscaler-burst.yaml"), &[]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(&sc, &RunOptions { out_dir: Some(dir.path().into()), check_invariants: true, ..Default::default() })
+        .unwrap();
+    let ca = r.summary.cluster_autoscaler.clone().expect("an autoscaler summary");
+    // 20 replicas of 500m need 10 CPUs: the 2 starting 2-CPU nodes need 3 more.
+    assert_eq!(ca.nodes_added, 3, "{ca:?}");
+    assert_eq!(ca.nodes_removed, ca.nodes_added, "back to the group's minimum: {ca:?}");
+    let events = std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap();
+    let peak = events
+        .lines()
+        .filter(|l| l.contains("\"kind\":\"hpa_scaled\""))
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["to"].as_i64())
+        .max();
+    assert_eq!(peak, Some(20), "the HPA reached maxReplicas");
+    assert_eq!(r.summary.counts.running_at_end, 2, "the HPA scaled back to minReplicas");
+    assert_eq!(r.summary.counts.unschedulable_at_end, 0);
+    // Ready nodes over time: 2, up to 5 during the burst, 2 at the end.
+    let ts = std::fs::read_to_string(dir.path().join("timeseries.csv")).unwrap();
+    let ready: Vec<u64> = ts.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect();
+    assert_eq!(ready.first(), Some(&2));
+    assert_eq!(ready.iter().max(), Some(&5));
+    assert_eq!(ready.last(), Some(&2));
+}
