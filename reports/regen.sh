@@ -16,8 +16,8 @@ out=reports
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# Remove the generated folders (keep README.md and this script).
-find "$out" -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
+# Remove the generated folders (keep README.md, this script and reports/fgd, which has its own).
+find "$out" -mindepth 1 -maxdepth 1 -type d -not -name fgd -exec rm -rf {} +
 rm -f "$out/index.html"
 
 names=()
