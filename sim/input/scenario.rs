@@ -880,13 +880,10 @@ fn compile(
     let mut workflow_jobs = Vec::new();
     crate::trace::compile::compile_into(
         &f.workloads.traces,
-        base_dir,
-        shown,
-        end,
+        &crate::trace::compile::CompileContext { base_dir, shown, end, seed: f.seed },
         &mut nodes,
         &mut trace_timeline,
         &mut workflow_jobs,
-        f.seed,
     )?;
     if let Err(m) = limits::NODES.check(nodes.len() as u64) {
         return Err(InputError::file(shown, m).with_field("cluster"));

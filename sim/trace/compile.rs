@@ -179,26 +179,35 @@ fn job_key(p: &TracePod) -> &str {
     }
 }
 
+/// Where a scenario's trace sources are compiled: the scenario's folder and name as shown in
+/// messages, the end of the run, and the run's seed.
+#[derive(Clone, Copy, Debug)]
+pub struct CompileContext<'a> {
+    /// The folder relative trace paths start from.
+    pub base_dir: &'a Path,
+    /// The scenario file as error messages name it.
+    pub shown: &'a str,
+    /// The end of the run (later pods and events are dropped).
+    pub end: SimTime,
+    /// The run's seed (openb's inflation shuffle).
+    pub seed: u64,
+}
+
 /// Compiles the scenario's trace sources: appends their nodes (with whether each is present from
 /// the start), timeline actions and workflow jobs. The caller sorts the timeline.
-// The outputs are separate collections the scenario compiler owns.
-#[allow(clippy::too_many_arguments)]
 pub fn compile_into(
     sources: &[TraceSource],
-    base_dir: &Path,
-    shown: &str,
-    end: SimTime,
+    cx: &CompileContext<'_>,
     nodes: &mut Vec<(Node, bool)>,
     timeline: &mut Vec<(SimTime, Action)>,
     jobs: &mut Vec<JobSpec>,
-    seed: u64,
 ) -> Result<(), InputError> {
     for (i, src) in sources.iter().enumerate() {
         let field = format!("workloads.traces[{i}]");
-        let trace = load_source(src, base_dir, shown, &field, seed)?;
-        let file = src.path.as_ref().map(|p| resolve(base_dir, p).display().to_string()).unwrap_or_default();
+        let trace = load_source(src, cx.base_dir, cx.shown, &field, cx.seed)?;
+        let file = src.path.as_ref().map(|p| resolve(cx.base_dir, p).display().to_string()).unwrap_or_default();
         let offset = src.start.as_ref().map(|d| d.0).unwrap_or(0);
-        add_trace(trace, offset, end, &file, nodes, timeline, jobs)?;
+        add_trace(trace, offset, cx.end, &file, nodes, timeline, jobs)?;
     }
     Ok(())
 }
