@@ -79,19 +79,16 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Trace, InputError> {
         };
         let created = row.opt_f64("creation_time")?.map(secs_to_us).unwrap_or(0);
         let deleted = if row.has("deletion_time") { row.opt_f64("deletion_time")?.map(secs_to_us) } else { None };
-        if let Some(cap) = max_per_node {
+        if max_per_node.is_some() {
             // The cap is per application: MaxPerNode counts the pods of the same group.
             let app = labels.get(LABEL_APP).cloned().unwrap_or_default();
             labels.insert(crate::scheduler::policies::max_per_node::LABEL_GROUP.into(), app);
-            let mut pod = make_pod(name, &opts.namespace, labels, req, 0, None);
+        }
+        let mut pod = make_pod(name, &opts.namespace, labels, req, 0, None);
+        if let Some(cap) = max_per_node {
             pod.annotations
                 .insert(crate::scheduler::policies::max_per_node::ANNOTATION_MAX_PER_NODE.into(), cap.to_string());
-            let mut tp = trace_pod(pod, created, deleted.map(|d| d.max(created)), row.line);
-            tp.max_per_node = max_per_node;
-            trace.pods.push(tp);
-            continue;
         }
-        let pod = make_pod(name, &opts.namespace, labels, req, 0, None);
         let mut tp = trace_pod(pod, created, deleted.map(|d| d.max(created)), row.line);
         tp.max_per_node = max_per_node;
         trace.pods.push(tp);
