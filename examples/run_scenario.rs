@@ -41,6 +41,6 @@ fn main() {
     if let Some((name, pods)) = busiest {
         println!("busiest node at the end: {name} with {pods} pods");
     }
-    let succeeded = result.cluster.pods().iter().filter(|p| p.phase == PodPhase::Succeeded).count();
-    println!("{succeeded} pods succeeded; trace digest {}", s.trace_digest);
+    let running = result.cluster.pods().filter(|p| p.phase == PodPhase::Running).count();
+    println!("{} pods succeeded, {running} running at the end; trace digest {}", s.counts.succeeded, s.trace_digest);
 }

@@ -14,7 +14,8 @@
 //!     .unwrap();
 //! let result = Runner::new(scenario).scheduler("most-allocated").run().unwrap();
 //! assert_eq!(result.summary.counts.pods_scheduled, 6);
-//! // Per-pod records: every pod, its phase, node and times.
+//! // Per-pod records: the pods still in the store at the end (finished pods are released as
+//! // they end unless `.keep_ended_pods(true)`; `pods.csv` has every pod).
 //! for p in result.cluster.pods() {
 //!     let node = p.node.map(|n| result.cluster.node(n).node.name.as_str());
 //!     println!("{} on {:?}, scheduled at {:?}", p.pod.key(), node, p.scheduled);
@@ -298,6 +299,13 @@ impl Runner {
         self
     }
 
+    /// Keeps every ended pod in the result's cluster state (see
+    /// [`RunOptions::keep_ended_pods`]); by default finished pods are released as they end.
+    pub fn keep_ended_pods(mut self, on: bool) -> Self {
+        self.opts.keep_ended_pods = on;
+        self
+    }
+
     /// Runs to the end.
     pub fn run(self) -> Result<RunResult, RunError> {
         if let Some(e) = self.error {
@@ -308,11 +316,11 @@ impl Runner {
 }
 
 impl RunResult {
-    /// Where each pod ended up: `namespace/name` → node name, for pods that were ever bound.
+    /// Where each pod ended up: `namespace/name` → node name, for the pods in the store that were
+    /// ever bound (every such pod with [`Runner::keep_ended_pods`]).
     pub fn placements(&self) -> BTreeMap<String, String> {
         self.cluster
             .pods()
-            .iter()
             .filter_map(|p| p.node.map(|n| (p.pod.key(), self.cluster.node(n).node.name.clone())))
             .collect()
     }

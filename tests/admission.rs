@@ -34,7 +34,7 @@ const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: team}
 const JOB: &str = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: batch, namespace: team}\nspec:\n  parallelism: 5\n  completions: 6\n  template:\n    metadata:\n      annotations: {kubesim.io/run-duration: 30s}\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: c\n        image: img\n        resources: {requests: {cpu: 100m, memory: 64Mi}}\n";
 
 fn live_in_team(o: &Observation<'_>) -> usize {
-    o.cluster.pods().iter().filter(|p| p.pod.namespace == "team" && !p.phase.is_terminal()).count()
+    o.cluster.pods().filter(|p| p.pod.namespace == "team" && !p.phase.is_terminal()).count()
 }
 
 #[test]
@@ -52,17 +52,11 @@ fn a_quota_rejects_the_pod_that_would_exceed_it_and_admits_it_once_room_frees_up
         .run_observed(&opts, &mut |o| most = most.max(live_in_team(o)))
         .expect("runs");
     assert_eq!(most, 2, "never more live pods in the namespace than the quota allows");
-    let batch: Vec<_> = result.cluster.pods().iter().filter(|p| p.pod.name.starts_with("batch-")).collect();
+    let batch: Vec<_> = result.cluster.pods().filter(|p| p.pod.name.starts_with("batch-")).collect();
     assert_eq!(batch.len(), 6, "exactly the completions were created");
     assert!(batch.iter().all(|p| p.phase == PodPhase::Succeeded), "every Job pod completed");
-    assert!(
-        result.cluster.pods().iter().all(|p| p.pod.name != "late"),
-        "the direct pod refused while full is never created"
-    );
-    assert!(
-        result.cluster.pods().iter().any(|p| p.pod.name == "later"),
-        "a pod arriving once room is free is admitted"
-    );
+    assert!(result.cluster.pods().all(|p| p.pod.name != "late"), "the direct pod refused while full is never created");
+    assert!(result.cluster.pods().any(|p| p.pod.name == "later"), "a pod arriving once room is free is admitted");
     let adm = result.summary.admission.expect("admission summary");
     assert!(adm.rejected >= 2, "{adm:?}");
     assert_eq!(adm.by_quota.get("team/q"), Some(&adm.rejected));
@@ -87,11 +81,11 @@ fn limit_range_defaults_are_applied_and_bounds_rejected_with_upstream_messages()
     let out = tempfile::tempdir().expect("out");
     let r =
         kubesim::run::run(&sc, &RunOptions { out_dir: Some(out.path().into()), ..Default::default() }).expect("runs");
-    let plain = r.cluster.pods().iter().find(|p| p.pod.name == "plain").expect("plain admitted");
+    let plain = r.cluster.pods().find(|p| p.pod.name == "plain").expect("plain admitted");
     assert_eq!(plain.pod.requests.cpu_millis, 150, "defaultRequest");
     assert_eq!(plain.pod.requests.memory_bytes, 256 << 20, "defaultRequest defaults to default");
     assert_eq!(plain.pod.containers[0].limits.get("cpu"), Some(400), "default limit");
-    let other = r.cluster.pods().iter().find(|p| p.pod.name == "elsewhere").expect("other namespace");
+    let other = r.cluster.pods().find(|p| p.pod.name == "elsewhere").expect("other namespace");
     assert_eq!(other.pod.requests.cpu_millis, 0, "LimitRanges apply only in their namespace");
     let ev = events(out.path());
     let msg = |name: &str| {
@@ -119,7 +113,7 @@ fn an_object_count_quota_counts_finished_pods_until_they_are_deleted() {
     );
     let (sc, _dir) = load(&scenario_text("10m", "  []\n"), &manifests);
     let r = kubesim::run::run(&sc, &RunOptions::default()).expect("runs");
-    let batch: Vec<_> = r.cluster.pods().iter().filter(|p| p.pod.name.starts_with("batch-")).collect();
+    let batch: Vec<_> = r.cluster.pods().filter(|p| p.pod.name.starts_with("batch-")).collect();
     assert_eq!(batch.len(), 3, "finished Job pods stay stored and keep counting");
     assert!(batch.iter().all(|p| p.phase == PodPhase::Succeeded));
     let adm = r.summary.admission.expect("summary");
@@ -136,8 +130,8 @@ fn a_pod_without_requests_is_rejected_under_a_cpu_quota() {
     let out = tempfile::tempdir().expect("out");
     let r =
         kubesim::run::run(&sc, &RunOptions { out_dir: Some(out.path().into()), ..Default::default() }).expect("runs");
-    assert!(r.cluster.pods().iter().all(|p| p.pod.name != "bare"));
-    assert!(r.cluster.pods().iter().any(|p| p.pod.name == "stated"));
+    assert!(r.cluster.pods().all(|p| p.pod.name != "bare"));
+    assert!(r.cluster.pods().any(|p| p.pod.name == "stated"));
     let ev = events(out.path());
     let bare = ev.iter().find(|e| e["pod"] == "team/bare" && e["kind"] == "admission_rejected").expect("refused");
     assert_eq!(bare["message"], "pods \"bare\" is forbidden: failed quota: cpu: must specify requests.cpu for: app");
@@ -160,7 +154,7 @@ fn a_deployment_over_quota_retries_with_backoff_and_fills_up_when_quota_frees() 
         .run_observed(&opts, &mut |o| most = most.max(live_in_team(o)))
         .expect("runs");
     assert_eq!(most, 5);
-    let web = r.cluster.pods().iter().filter(|p| p.pod.name.starts_with("web-") && !p.phase.is_terminal()).count();
+    let web = r.cluster.pods().filter(|p| p.pod.name.starts_with("web-") && !p.phase.is_terminal()).count();
     assert_eq!(web, 3, "the Deployment reaches its replicas once the Job is done");
 }
 
@@ -174,8 +168,8 @@ fn an_object_count_quota_on_jobs_refuses_the_job_beyond_it() {
     let out = tempfile::tempdir().expect("out");
     let r =
         kubesim::run::run(&sc, &RunOptions { out_dir: Some(out.path().into()), ..Default::default() }).expect("runs");
-    assert!(r.cluster.pods().iter().all(|p| !p.pod.name.starts_with("second-")), "the refused Job never runs");
-    assert_eq!(r.cluster.pods().iter().filter(|p| p.pod.name.starts_with("batch-")).count(), 6);
+    assert!(r.cluster.pods().all(|p| !p.pod.name.starts_with("second-")), "the refused Job never runs");
+    assert_eq!(r.cluster.pods().filter(|p| p.pod.name.starts_with("batch-")).count(), 6);
     let ev = events(out.path());
     let refused =
         ev.iter().find(|e| e["kind"] == "admission_rejected" && e["object"] == "Job/team/second").expect("refused");

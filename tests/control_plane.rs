@@ -91,7 +91,7 @@ fn a_qps_limit_throttles_a_burst_of_500_creates_to_the_expected_rate() {
     let text = "apiVersion: kubesim/v1\nkind: Scenario\nseed: 2\nduration: 2m\ncluster:\n  nodePools:\n  - {name: pool, count: 10, allocatable: {cpu: '64', memory: 256Gi, pods: '110'}}\nworkloads:\n  manifests: [rs.yaml]\ncontrolPlane:\n  qps: {controllers: 20}\n  burst: {controllers: 30}\n";
     let sc = scenario::load_str(text, "burst.yaml", dir.path(), &[]).unwrap_or_else(|e| panic!("{e}"));
     let r = run(&sc, &RunOptions::default()).expect("runs");
-    let mut seen: Vec<u64> = r.cluster.pods().iter().filter_map(|p| p.scheduled.map(|s| s.0)).collect();
+    let mut seen: Vec<u64> = r.cluster.pods().filter_map(|p| p.scheduled.map(|s| s.0)).collect();
     seen.sort_unstable();
     assert_eq!(seen.len(), 500);
     // 30 creates pass at once, then one every 50 ms (20 QPS): the k-th is visible at (k-29)*50ms.

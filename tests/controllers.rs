@@ -83,13 +83,8 @@ fn a_rolling_update_never_exceeds_max_surge_nor_drops_below_max_unavailable_at_a
         .unwrap();
     assert!(checked > 100, "the property was checked at {checked} events only");
     assert_eq!(worst.0, 13, "the rollout uses its full surge");
-    let images: Vec<String> = result
-        .cluster
-        .pods()
-        .iter()
-        .filter(|p| !p.phase.is_terminal())
-        .map(|p| p.pod.containers[0].image.clone())
-        .collect();
+    let images: Vec<String> =
+        result.cluster.pods().filter(|p| !p.phase.is_terminal()).map(|p| p.pod.containers[0].image.clone()).collect();
     assert_eq!(images.len(), 10);
     assert!(images.iter().all(|i| i == "nginx:1.29"), "{images:?}");
     let rs_count = result.workloads.objects().filter(|w| w.kind() == Kind::ReplicaSet).count();
@@ -104,27 +99,26 @@ fn the_rolling_update_scenario_converges_after_each_disruption() {
     let w = r.summary.workloads.expect("workload summary");
     assert!(w.disruptions.len() >= 4);
     assert!(w.disruptions.iter().all(|d| d.convergence_us.is_some()), "{:?}", w.disruptions);
-    let live = r.cluster.pods().iter().filter(|p| !p.phase.is_terminal()).count();
+    let live = r.cluster.pods().filter(|p| !p.phase.is_terminal()).count();
     assert_eq!(live, 14, "scaled to 14 at the end");
 }
 
 #[test]
 fn a_statefulset_pod_lost_with_its_node_comes_back_under_the_same_name() {
     let sc = scenario::load(Path::new("scenarios/statefulset-node-loss.yaml"), &[]).unwrap();
-    let r =
-        kubesim::run::run(&sc, &RunOptions { out_dir: None, check_invariants: true, ..Default::default() }).unwrap();
-    let db1: Vec<_> = r.cluster.pods().iter().filter(|p| p.pod.name == "db-1").collect();
+    let opts = RunOptions { check_invariants: true, keep_ended_pods: true, ..Default::default() };
+    let r = kubesim::run::run(&sc, &opts).unwrap();
+    let db1: Vec<_> = r.cluster.pods().filter(|p| p.pod.name == "db-1").collect();
     assert!(db1.len() >= 2, "db-1 was recreated");
     assert_eq!(db1[0].phase, kubesim::cluster::PodPhase::Deleted, "the first db-1 was evicted from its lost node");
     assert_eq!(db1[0].evictions, 1);
     assert!(db1[1].created.0 >= 720_000_000, "recreated only once the node confirmed the deletion at 12 min");
-    let live: Vec<String> =
-        r.cluster.pods().iter().filter(|p| !p.phase.is_terminal()).map(|p| p.pod.name.clone()).collect();
+    let live: Vec<String> = r.cluster.pods().filter(|p| !p.phase.is_terminal()).map(|p| p.pod.name.clone()).collect();
     let mut sorted = live.clone();
     sorted.sort();
     assert_eq!(sorted, vec!["db-0", "db-1", "db-2", "db-3"]);
     assert!(
-        r.cluster.pods().iter().filter(|p| !p.phase.is_terminal()).all(|p| p.pod.containers[0].image == "postgres:17"),
+        r.cluster.pods().filter(|p| !p.phase.is_terminal()).all(|p| p.pod.containers[0].image == "postgres:17"),
         "the rollout reached every ordinal"
     );
 }

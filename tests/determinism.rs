@@ -2,6 +2,7 @@
 //! outputs (all but `run.json`), different seeds give different traces, and the cluster
 //! invariant checker holds after every event.
 
+use kubesim::cluster::PodPhase;
 use kubesim::input::scenario;
 use kubesim::run::{RunOptions, run};
 use std::path::{Path, PathBuf};
@@ -60,6 +61,49 @@ fn every_scenario_run_twice_gives_byte_identical_outputs() {
     }
 }
 
+/// Ended pods are released from the store as they end (memory follows the live pods); keeping
+/// them all must not change a byte of the outputs, and the released store holds no finished pod
+/// but those a Job still counts or a ResourceQuota still charges.
+#[test]
+fn releasing_ended_pods_changes_no_output() {
+    let mut released_somewhere = false;
+    for path in scenarios() {
+        let sc = scenario::load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let released = run(&sc, &RunOptions { out_dir: Some(a.path().into()), ..Default::default() }).unwrap();
+        let kept =
+            run(&sc, &RunOptions { out_dir: Some(b.path().into()), keep_ended_pods: true, ..Default::default() })
+                .unwrap();
+        for ((n, x), (_, y)) in files(a.path()).iter().zip(&files(b.path())) {
+            assert!(x == y, "{}: {n} differs between releasing and keeping ended pods", path.display());
+        }
+        let c = &released.summary.counts;
+        let ended = c.succeeded + c.failed + c.deleted;
+        assert_eq!(kept.cluster.released_count(), 0);
+        assert_eq!(kept.cluster.pods().count() as u64, c.pods_created, "{}", path.display());
+        let held = released
+            .cluster
+            .pods()
+            .filter(|p| p.phase.is_terminal())
+            .inspect(|p| {
+                let uid = p.pod.owner.as_ref().map(|o| o.uid);
+                let job = uid.and_then(|u| released.workloads.by_uid(u)).map(|w| w.kind());
+                let quota = p.phase != PodPhase::Deleted && sc.admission.has_quota(&p.pod.namespace);
+                assert!(
+                    job == Some(kubesim::controllers::Kind::Job) || quota,
+                    "{}: finished pod {} kept without a Job counting it or a quota charging it",
+                    path.display(),
+                    p.pod.key()
+                );
+            })
+            .count() as u64;
+        assert_eq!(released.cluster.released_count() + held, ended, "{}", path.display());
+        released_somewhere |= released.cluster.released_count() > 0;
+    }
+    assert!(released_somewhere, "some bundled scenario ends pods");
+}
+
 #[test]
 fn two_seeds_give_different_trace_digests() {
     for path in scenarios() {
@@ -92,4 +136,16 @@ fn the_trace_digest_is_the_sha256_of_events_jsonl() {
     let bytes = std::fs::read(dir.path().join("events.jsonl")).unwrap();
     let digest: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(r.summary.trace_digest, format!("sha256:{digest}"));
+}
+
+/// The scale scenario (kept out of `scenarios/*.yaml`: a release-build benchmark) stays valid.
+#[test]
+fn the_scale_scenario_loads() {
+    let sc = scenario::load(Path::new("scenarios/scale/scale-10k.yaml"), &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sc.name, "scale-10k");
+    let small = scenario::load(
+        Path::new("scenarios/scale/scale-10k.yaml"),
+        &["cluster.nodePools[0].count=50".to_string(), "workloads.arrivals[0].count=100".to_string()],
+    );
+    assert!(small.is_ok(), "{:?}", small.err().map(|e| e.to_string()));
 }

@@ -33,8 +33,13 @@ fn pod(name: &str, node: &str, extra: &str) -> String {
 fn events_of(text: &str) -> (Vec<(f64, String, String)>, kubesim::run::RunResult) {
     let sc = scenario::load_str(text, "test.yaml", Path::new("."), &[]).unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().unwrap();
-    let r = run(&sc, &RunOptions { out_dir: Some(dir.path().into()), check_invariants: true, ..Default::default() })
-        .unwrap();
+    let opts = RunOptions {
+        out_dir: Some(dir.path().into()),
+        check_invariants: true,
+        keep_ended_pods: true,
+        ..Default::default()
+    };
+    let r = run(&sc, &opts).unwrap();
     let ev = std::fs::read_to_string(dir.path().join("events.jsonl"))
         .unwrap()
         .lines()
@@ -77,7 +82,7 @@ fn a_crashed_nodes_pods_are_evicted_after_the_grace_period_plus_their_toleration
     // the surviving pod restarts its containers after its start-up latency.
     assert_eq!(times(&ev, "node_ready", "n-0"), vec![600.0]);
     assert_eq!(times(&ev, "pod_restarted", "default/forever"), vec![601.0]);
-    let forever = r.cluster.pods().iter().find(|p| p.pod.name == "forever").unwrap();
+    let forever = r.cluster.pods().find(|p| p.pod.name == "forever").unwrap();
     assert_eq!((forever.restarts, forever.ready_since.is_some()), (1, true));
     assert_eq!(r.summary.counts.evicted, 2);
 }
@@ -93,7 +98,7 @@ fn a_partitioned_node_keeps_running_its_pods_which_are_cleaned_up_when_it_heals(
     assert_eq!(times(&ev, "pod_stale", "default/p"), vec![700.0], "it ran on while unreachable");
     assert_eq!(times(&ev, "pod_deleted", "default/p"), vec![730.0], "then terminates with its 30 s grace period");
     assert!(times(&ev, "pod_restarted", "default/p").is_empty());
-    let p = r.cluster.pods().iter().find(|p| p.pod.name == "p").unwrap();
+    let p = r.cluster.pods().find(|p| p.pod.name == "p").unwrap();
     assert_eq!(p.phase.as_str(), "Deleted");
 }
 
@@ -167,7 +172,7 @@ fn crashing_containers_back_off_from_10s_doubling_to_5_minutes() {
         .map(|e| e["backoff_us"].as_u64().unwrap() / 1_000_000)
         .collect();
     assert_eq!(backoffs[..7], [10, 20, 40, 80, 160, 300, 300]);
-    let crashy = r.cluster.pods().iter().find(|p| p.pod.name == "crashy").unwrap();
+    let crashy = r.cluster.pods().find(|p| p.pod.name == "crashy").unwrap();
     assert_eq!(crashy.restarts as usize, backoffs.len() - 1 + usize::from(crashy.ready_since.is_some()));
     let csv = std::fs::read_to_string(out.path().join("pods.csv")).unwrap();
     assert!(csv.lines().any(|l| l.starts_with("crashy,") && l.ends_with(&format!(",{}", crashy.restarts))), "{csv}");

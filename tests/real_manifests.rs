@@ -95,7 +95,7 @@ fn the_guestbook_frontend_runs_to_its_replicas() {
     );
     let sc = kubesim::input::scenario::load_str(&text, "guestbook.yaml", Path::new("."), &[]).unwrap();
     let r = kubesim::run::run(&sc, &kubesim::run::RunOptions::default()).unwrap();
-    let running = r.cluster.pods().iter().filter(|p| p.phase == kubesim::cluster::PodPhase::Running).count();
+    let running = r.cluster.pods().filter(|p| p.phase == kubesim::cluster::PodPhase::Running).count();
     let want = match &sc.workloads[0] {
         kubesim::controllers::Workload::Deployment(d) => d.spec.replicas as usize,
         other => panic!("{other:?}"),

@@ -218,7 +218,7 @@ spec:
 /// The new-image pods' creation times (µs), grouped into batches of equal time, and the old
 /// pods' deletion (finish) times.
 fn rollout(scheduler: &str, path: &Path) -> (Vec<(u64, usize)>, Vec<u64>, kubesim::run::RunResult) {
-    let r = Runner::load(path, &[format!("scheduler.name={scheduler}")]).unwrap().run().unwrap();
+    let r = Runner::load(path, &[format!("scheduler.name={scheduler}")]).unwrap().keep_ended_pods(true).run().unwrap();
     let mut batches: BTreeMap<u64, usize> = BTreeMap::new();
     let mut old_finished = vec![];
     for p in r.cluster.pods() {
@@ -248,7 +248,7 @@ fn a_swarm_service_rolling_update_respects_parallelism_and_delay() {
         }
         // stop-first: the first old tasks stop as the first new ones are created.
         assert!(old_finished[0] >= batches[0].0, "{scheduler}");
-        let running_new = r.cluster.pods().iter().filter(|p| p.is_assigned() && p.pod.containers[0].image == "nginx:2");
+        let running_new = r.cluster.pods().filter(|p| p.is_assigned() && p.pod.containers[0].image == "nginx:2");
         assert_eq!(running_new.count(), 6, "{scheduler}");
     }
 }
@@ -282,7 +282,6 @@ fn a_global_swarm_service_runs_one_task_per_node_matching_its_constraints() {
             let nodes: BTreeSet<String> = r
                 .cluster
                 .pods()
-                .iter()
                 .filter(|p| p.is_assigned())
                 .map(|p| r.cluster.node(p.node.unwrap()).node.name.clone())
                 .collect();

@@ -86,7 +86,7 @@ fn run_with(
 }
 
 fn pod_state<'a>(c: &'a ClusterState, name: &str) -> &'a kubesim::cluster::PodState {
-    c.pods().iter().rev().find(|p| p.pod.name == name).unwrap()
+    c.pods().rev().find(|p| p.pod.name == name).unwrap()
 }
 
 fn zone_of_node(c: &ClusterState, p: &kubesim::cluster::PodState) -> String {
@@ -113,7 +113,7 @@ fn a_statefulset_with_wait_for_first_consumer_zonal_volumes_lands_in_the_volumes
         .run_observed(&opts, &mut |o| {
             let t = o.now.0 / 1_000_000;
             if (250..720).contains(&t)
-                && let Some(p) = o.cluster.pods().iter().find(|p| p.pod.name == "db-2")
+                && let Some(p) = o.cluster.pods().find(|p| p.pod.name == "db-2")
             {
                 during_outage.push((p.phase, p.node));
             }

@@ -5,7 +5,7 @@
 //! incrementally kept ones, checks that no Ready node is over-allocated, and that every pod is in
 //! exactly one place (on exactly one node's list when assigned, on none otherwise).
 
-use crate::cluster::state::{ClusterState, NodeId, PodPhase};
+use crate::cluster::state::{ClusterState, NodeId, PodId, PodPhase};
 use crate::model::pod::HostPort;
 use crate::model::resources::Resources;
 use crate::scheduler::plugins::node_ports::conflicts;
@@ -24,7 +24,7 @@ type Recount = (Resources, i64, i64, BTreeMap<HostPort, u32>, Vec<u32>);
 /// must equal 1000 minus the use, and never be negative.
 fn check_gpus(cluster: &ClusterState) -> Result<(), Violation> {
     let mut used: Vec<Vec<i64>> = cluster.nodes().iter().map(|n| vec![0; n.gpu_free_milli.len()]).collect();
-    for p in cluster.pods().iter().filter(|p| p.is_assigned() && !p.gpu_indices.is_empty()) {
+    for p in cluster.pods().filter(|p| p.is_assigned() && !p.gpu_indices.is_empty()) {
         let Some(NodeId(n)) = p.node else { continue };
         let milli = crate::model::gpu::GpuRequest::from_pod(&p.pod).milli_per_gpu;
         for i in &p.gpu_indices {
@@ -63,8 +63,7 @@ fn check_volumes(cluster: &ClusterState) -> Result<(), Violation> {
             )));
         }
     }
-    for p in cluster.pods().iter().filter(|p| p.is_assigned() && !p.pod.volumes.is_empty() && p.pod.node_name.is_none())
-    {
+    for p in cluster.pods().filter(|p| p.is_assigned() && !p.pod.volumes.is_empty() && p.pod.node_name.is_none()) {
         let Some(n) = p.node else { continue };
         let node = &cluster.node(n).node;
         for name in crate::model::volume::pod_claims(&p.pod) {
@@ -88,7 +87,7 @@ fn check_volumes(cluster: &ClusterState) -> Result<(), Violation> {
 /// Checks every invariant of the cluster state.
 pub fn check(cluster: &ClusterState) -> Result<(), Violation> {
     let mut expected: Vec<Recount> = vec![Default::default(); cluster.nodes().len()];
-    for (i, p) in cluster.pods().iter().enumerate() {
+    for (i, p) in cluster.pod_entries() {
         if p.detached {
             return Err(Violation(format!("pod {} was left detached by a preemption dry run", p.pod.key())));
         }
@@ -106,7 +105,7 @@ pub fn check(cluster: &ClusterState) -> Result<(), Violation> {
             for hp in &p.pod.host_ports {
                 *e.3.entry(hp.clone()).or_insert(0) += 1;
             }
-            e.4.push(i as u32);
+            e.4.push(i.0);
         }
         if p.phase.is_terminal() && p.finished.is_none() {
             return Err(Violation(format!("pod {} is {} with no finish time", p.pod.key(), p.phase.as_str())));
@@ -129,17 +128,14 @@ pub fn check(cluster: &ClusterState) -> Result<(), Violation> {
             return Err(Violation(format!("node {name}: used host ports differ from a recount")));
         }
         let with_aff: Vec<u32> =
-            e.4.iter().copied().filter(|i| cluster.pods()[*i as usize].pod.affinity.has_pod_affinity_terms()).collect();
+            e.4.iter().copied().filter(|i| cluster.pod(PodId(*i)).pod.affinity.has_pod_affinity_terms()).collect();
         let mut got_aff: Vec<u32> = node.pods_with_affinity.iter().map(|p| p.0).collect();
         got_aff.sort_unstable();
         if with_aff != got_aff {
             return Err(Violation(format!("node {name}: pods_with_affinity differs from a recount")));
         }
         let with_anti: Vec<u32> =
-            e.4.iter()
-                .copied()
-                .filter(|i| cluster.pods()[*i as usize].pod.affinity.has_required_anti_affinity())
-                .collect();
+            e.4.iter().copied().filter(|i| cluster.pod(PodId(*i)).pod.affinity.has_required_anti_affinity()).collect();
         let mut got_anti: Vec<u32> = node.pods_with_required_anti_affinity.iter().map(|p| p.0).collect();
         got_anti.sort_unstable();
         if with_anti != got_anti {

@@ -136,12 +136,86 @@ impl PodState {
     }
 }
 
+/// What the run summary needs of every pod, folded in one pod at a time: the pods released
+/// from the store (see [`ClusterState::release_pod`]) are added when they go, the others at the
+/// end of the run. Percentiles are exact, so the two latency samples stay (16 bytes a pod).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PodFigures {
+    /// Creation to (last) binding, of every pod ever bound.
+    pub pending_us: Vec<u64>,
+    /// Creation to Running, of every pod that ever ran.
+    pub startup_us: Vec<u64>,
+    /// Earliest creation time.
+    pub first_created: Option<SimTime>,
+    /// Latest time a pod Succeeded.
+    pub last_succeeded: Option<SimTime>,
+    /// Pods ever bound.
+    pub scheduled: u64,
+    /// Preemptions, evictions and container restarts, summed.
+    pub preemptions: u64,
+    /// See `preemptions`.
+    pub evictions: u64,
+    /// See `preemptions`.
+    pub restarts: u64,
+}
+
+impl PodFigures {
+    /// Folds one pod in.
+    pub fn add(&mut self, p: &PodState) {
+        if let Some(s) = p.scheduled {
+            self.pending_us.push(s.saturating_since(p.created).0);
+            self.scheduled += 1;
+        }
+        if let Some(s) = p.started {
+            self.startup_us.push(s.saturating_since(p.created).0);
+        }
+        self.first_created = Some(self.first_created.map_or(p.created, |f| f.min(p.created)));
+        if p.phase == PodPhase::Succeeded
+            && let Some(f) = p.finished
+        {
+            self.last_succeeded = Some(self.last_succeeded.map_or(f, |l| l.max(f)));
+        }
+        self.preemptions += p.preemptions as u64;
+        self.evictions += p.evictions as u64;
+        self.restarts += p.restarts as u64;
+    }
+}
+
+/// What [`ClusterState::pod`] shows for a released pod: gone (Deleted), on no node, with an
+/// epoch no timer carries, so that a stale event about it is ignored like any other.
+static RELEASED: std::sync::LazyLock<PodState> = std::sync::LazyLock::new(|| PodState {
+    pod: Pod::default(),
+    phase: PodPhase::Deleted,
+    node: None,
+    created: SimTime(0),
+    scheduled: None,
+    started: None,
+    finished: None,
+    ready_since: None,
+    scheduling_attempts: 0,
+    preemptions: 0,
+    evictions: 0,
+    restarts: 0,
+    epoch: u32::MAX,
+    terminating: false,
+    detached: false,
+    gpu_indices: Vec::new(),
+});
+
 /// All nodes and pods of a run.
+///
+/// Pods are kept by id (creation order). A pod that has ended and that nothing reads any more
+/// can be released ([`ClusterState::release_pod`]): its slot keeps only an empty pointer, its
+/// figures go into [`PodFigures`], and memory follows the live pods rather than the history.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ClusterState {
     nodes: Vec<NodeState>,
     node_by_name: BTreeMap<String, NodeId>,
-    pods: Vec<PodState>,
+    pods: Vec<Option<Box<PodState>>>,
+    released: PodFigures,
+    released_count: u64,
+    /// (CPU millicores, GPU request) → pods ever created with it (FGD's typical pods).
+    pod_shapes: BTreeMap<(i64, crate::model::gpu::GpuRequest), u64>,
     pod_by_key: BTreeMap<(String, String), PodId>,
     node_order: Vec<NodeId>,
     /// Zone key → its nodes in insertion order, zones in order of first appearance.
@@ -292,14 +366,64 @@ impl ClusterState {
         self.node_by_name.get(name).copied()
     }
 
-    /// All pods ever created, by id.
-    pub fn pods(&self) -> &[PodState] {
-        &self.pods
+    /// The pods kept in the store (every pod not released), in creation order.
+    pub fn pods(&self) -> impl DoubleEndedIterator<Item = &PodState> + Clone {
+        self.pods.iter().filter_map(|p| p.as_deref())
     }
 
-    /// One pod.
+    /// The pods kept in the store with their ids, in creation order.
+    pub fn pod_entries(&self) -> impl DoubleEndedIterator<Item = (PodId, &PodState)> + Clone {
+        self.pods.iter().enumerate().filter_map(|(i, p)| p.as_deref().map(|p| (PodId(i as u32), p)))
+    }
+
+    /// Number of pod ids issued (pods ever created, released ones included).
+    pub fn pod_ids_issued(&self) -> usize {
+        self.pods.len()
+    }
+
+    /// One pod; a released pod shows as gone (Deleted, no node, not matching any timer's epoch).
     pub fn pod(&self, id: PodId) -> &PodState {
-        &self.pods[id.0 as usize]
+        self.get_pod(id).unwrap_or(&RELEASED)
+    }
+
+    /// One pod, `None` once released.
+    pub fn get_pod(&self, id: PodId) -> Option<&PodState> {
+        self.pods.get(id.0 as usize).and_then(|p| p.as_deref())
+    }
+
+    fn pod_mut(&mut self, id: PodId) -> Option<&mut PodState> {
+        self.pods.get_mut(id.0 as usize).and_then(|p| p.as_deref_mut())
+    }
+
+    /// Drops an ended pod from the store, folding its figures into [`ClusterState::released`].
+    /// Returns false (and does nothing) for a live or already released pod. After this,
+    /// [`ClusterState::pod`] shows the pod as gone and iteration skips it.
+    pub fn release_pod(&mut self, id: PodId) -> bool {
+        let Some(slot) = self.pods.get_mut(id.0 as usize) else { return false };
+        if !slot.as_ref().is_some_and(|p| p.phase.is_terminal()) {
+            return false;
+        }
+        if let Some(p) = slot.take() {
+            self.released.add(&p);
+            self.released_count += 1;
+        }
+        true
+    }
+
+    /// The figures of the released pods.
+    pub fn released(&self) -> &PodFigures {
+        &self.released
+    }
+
+    /// How many pods were ever created with each (CPU millicores, GPU request), released ones
+    /// included (the population FGD's typical pods are drawn from).
+    pub fn pod_shapes(&self) -> &BTreeMap<(i64, crate::model::gpu::GpuRequest), u64> {
+        &self.pod_shapes
+    }
+
+    /// Number of pods released so far.
+    pub fn released_count(&self) -> u64 {
+        self.released_count
     }
 
     /// Looks up the live (not terminal) pod `namespace/name`.
@@ -363,8 +487,10 @@ impl ClusterState {
         }
         let id = PodId(self.pods.len() as u32);
         self.pod_by_key.insert(key, id);
+        let shape = (pod.requests.cpu_millis, crate::model::gpu::GpuRequest::from_pod(&pod));
+        *self.pod_shapes.entry(shape).or_insert(0) += 1;
         self.phase_counts[PodPhase::Pending as usize] += 1;
-        self.pods.push(PodState {
+        self.pods.push(Some(Box::new(PodState {
             pod,
             phase: PodPhase::Pending,
             node: None,
@@ -381,18 +507,22 @@ impl ClusterState {
             terminating: false,
             detached: false,
             gpu_indices: Vec::new(),
-        });
+        })));
         Ok(id)
     }
 
     /// Counts one more scheduling cycle for a pod.
     pub fn note_attempt(&mut self, id: PodId) {
-        self.pods[id.0 as usize].scheduling_attempts += 1;
+        if let Some(p) = self.pod_mut(id) {
+            p.scheduling_attempts += 1;
+        }
     }
 
     /// Binds a pending pod to a node and adds it to the node's aggregates.
     pub fn bind(&mut self, pod_id: PodId, node_id: NodeId, now: SimTime) -> Result<(), StateError> {
-        let p = &mut self.pods[pod_id.0 as usize];
+        let Some(p) = self.pods.get_mut(pod_id.0 as usize).and_then(|p| p.as_deref_mut()) else {
+            return Err(StateError::NotPending(format!("#{}", pod_id.0)));
+        };
         if p.phase != PodPhase::Pending || p.node.is_some() {
             return Err(StateError::NotPending(p.pod.key()));
         }
@@ -406,21 +536,23 @@ impl ClusterState {
     /// Chooses the GPU devices `pod` will hold once bound to `node` (a GPU policy's own choice,
     /// made before [`ClusterState::bind`]); devices that do not fit are ignored at binding.
     pub fn set_gpu_indices(&mut self, pod: PodId, indices: Vec<u32>) {
-        self.pods[pod.0 as usize].gpu_indices = indices;
+        if let Some(p) = self.pod_mut(pod) {
+            p.gpu_indices = indices;
+        }
     }
 
     /// Takes the pod's GPU devices on the node: the chosen ones if they fit, otherwise the
     /// `best` selection; none when the request does not fit the node's devices at all.
     fn take_gpus(&mut self, pod_id: PodId, node_id: NodeId) {
         use crate::model::gpu::{GpuRequest, GpuSelection, select_gpus};
-        let p = &self.pods[pod_id.0 as usize];
+        let Some(p) = self.pods[pod_id.0 as usize].as_deref_mut() else { return };
         let req = GpuRequest::from_pod(&p.pod);
         let n = &mut self.nodes[node_id.0 as usize];
         if !req.is_gpu() {
-            self.pods[pod_id.0 as usize].gpu_indices.clear();
+            p.gpu_indices.clear();
             return;
         }
-        let chosen = &p.gpu_indices;
+        let chosen = std::mem::take(&mut p.gpu_indices);
         let valid = chosen.len() == req.count as usize && {
             let mut seen = chosen.clone();
             seen.sort_unstable();
@@ -429,19 +561,19 @@ impl ClusterState {
                 && chosen.iter().all(|i| n.gpu_free_milli.get(*i as usize).is_some_and(|f| *f >= req.milli_per_gpu))
         };
         let idx = if valid {
-            chosen.clone()
+            chosen
         } else {
             select_gpus(&req, &n.gpu_free_milli, GpuSelection::Best, &mut |_| 0).unwrap_or_default()
         };
         for i in &idx {
             n.gpu_free_milli[*i as usize] -= req.milli_per_gpu;
         }
-        self.pods[pod_id.0 as usize].gpu_indices = idx;
+        p.gpu_indices = idx;
     }
 
     fn add_to_node(&mut self, pod_id: PodId, node_id: NodeId) {
         self.take_gpus(pod_id, node_id);
-        let p = &self.pods[pod_id.0 as usize];
+        let Some(p) = self.pods[pod_id.0 as usize].as_deref() else { return };
         let n = &mut self.nodes[node_id.0 as usize];
         n.requested.add(&p.pod.requests);
         n.non_zero_cpu_millis += p.pod.non_zero_cpu_millis;
@@ -461,7 +593,7 @@ impl ClusterState {
     }
 
     fn remove_from_node(&mut self, id: PodId, node_id: NodeId) {
-        let p = &self.pods[id.0 as usize];
+        let Some(p) = self.pods[id.0 as usize].as_deref() else { return };
         let n = &mut self.nodes[node_id.0 as usize];
         if !p.gpu_indices.is_empty() {
             let milli = crate::model::gpu::GpuRequest::from_pod(&p.pod).milli_per_gpu;
@@ -494,39 +626,45 @@ impl ClusterState {
     /// Takes an assigned pod off its node for a what-if (preemption dry run); its phase is kept.
     /// Must be undone with [`ClusterState::attach`] before the event ends.
     pub fn detach(&mut self, id: PodId) {
-        let p = &self.pods[id.0 as usize];
+        let p = self.pod(id);
         if let Some(n) = p.node
             && p.is_assigned()
         {
             self.remove_from_node(id, n);
-            self.pods[id.0 as usize].detached = true;
+            if let Some(p) = self.pod_mut(id) {
+                p.detached = true;
+            }
         }
     }
 
     /// Puts a detached pod back on its node.
     pub fn attach(&mut self, id: PodId) {
-        let p = &self.pods[id.0 as usize];
-        if p.detached
+        if let Some(p) = self.pod_mut(id)
+            && p.detached
             && let Some(n) = p.node
         {
-            self.pods[id.0 as usize].detached = false;
+            p.detached = false;
             self.add_to_node(id, n);
         }
     }
 
     /// Marks a pod as being deleted (after preemption).
     pub fn mark_terminating(&mut self, id: PodId) {
-        self.pods[id.0 as usize].terminating = true;
+        if let Some(p) = self.pod_mut(id) {
+            p.terminating = true;
+        }
     }
 
     /// Counts one preemption of a pod.
     pub fn note_preempted(&mut self, id: PodId) {
-        self.pods[id.0 as usize].preemptions += 1;
+        if let Some(p) = self.pod_mut(id) {
+            p.preemptions += 1;
+        }
     }
 
     /// Marks a bound, pending pod as Running.
     pub fn mark_running(&mut self, id: PodId, now: SimTime) {
-        let p = &mut self.pods[id.0 as usize];
+        let Some(p) = self.pods.get_mut(id.0 as usize).and_then(|p| p.as_deref_mut()) else { return };
         debug_assert!(p.phase == PodPhase::Pending && p.node.is_some());
         self.phase_counts[p.phase as usize] -= 1;
         self.phase_counts[PodPhase::Running as usize] += 1;
@@ -537,24 +675,30 @@ impl ClusterState {
 
     /// Invalidates a pod's pending timers (container crash, node loss); returns the new epoch.
     pub fn bump_epoch(&mut self, id: PodId) -> u32 {
-        let p = &mut self.pods[id.0 as usize];
+        let Some(p) = self.pod_mut(id) else { return u32::MAX };
         p.epoch += 1;
         p.epoch
     }
 
     /// Clears a pod's Ready condition (container crashed, node lost).
     pub fn set_not_ready(&mut self, id: PodId) {
-        self.pods[id.0 as usize].ready_since = None;
+        if let Some(p) = self.pod_mut(id) {
+            p.ready_since = None;
+        }
     }
 
     /// Counts one container restart.
     pub fn note_restart(&mut self, id: PodId) {
-        self.pods[id.0 as usize].restarts += 1;
+        if let Some(p) = self.pod_mut(id) {
+            p.restarts += 1;
+        }
     }
 
     /// Counts one eviction.
     pub fn note_evicted(&mut self, id: PodId) {
-        self.pods[id.0 as usize].evictions += 1;
+        if let Some(p) = self.pod_mut(id) {
+            p.evictions += 1;
+        }
     }
 
     /// Adds a PodDisruptionBudget (status computed later).
@@ -575,7 +719,7 @@ impl ClusterState {
     /// Marks a running pod Ready (its readiness delay is over); the epoch is unchanged so that the
     /// pod's completion timer stays valid.
     pub fn mark_ready(&mut self, id: PodId, now: SimTime) {
-        let p = &mut self.pods[id.0 as usize];
+        let Some(p) = self.pod_mut(id) else { return };
         if p.phase == PodPhase::Running && !p.terminating && p.ready_since.is_none() {
             p.ready_since = Some(now);
         }
@@ -583,7 +727,7 @@ impl ClusterState {
 
     /// Marks a pod as being deleted (graceful deletion): a terminating pod is not Ready.
     pub fn mark_deleting(&mut self, id: PodId) {
-        let p = &mut self.pods[id.0 as usize];
+        let Some(p) = self.pod_mut(id) else { return };
         p.terminating = true;
         p.ready_since = None;
     }
@@ -594,7 +738,7 @@ impl ClusterState {
     /// requests and the timing fields stay (controllers, summaries, `pods.csv` and library users
     /// read them). No-op for a live pod.
     pub fn slim_ended_pod(&mut self, id: PodId) {
-        let p = &mut self.pods[id.0 as usize];
+        let Some(p) = self.pod_mut(id) else { return };
         if !p.phase.is_terminal() {
             return;
         }
@@ -614,7 +758,7 @@ impl ClusterState {
     /// Moves a pod to a terminal phase, releasing its node's resources if it held any.
     pub fn terminate(&mut self, id: PodId, phase: PodPhase, now: SimTime) {
         debug_assert!(phase.is_terminal());
-        let p = &mut self.pods[id.0 as usize];
+        let Some(p) = self.pods.get_mut(id.0 as usize).and_then(|p| p.as_deref_mut()) else { return };
         if p.phase.is_terminal() {
             return;
         }

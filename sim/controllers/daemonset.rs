@@ -162,24 +162,24 @@ pub fn sync(ctx: &SyncContext<'_>, ds: &DaemonSet) -> Vec<Action> {
     let template = daemon_template(&ds.spec.template);
     let hash = template_hash(&ds.spec.template);
     let active = ctx.active_pods(ds.meta.uid);
-    let mut by_node: std::collections::BTreeMap<String, Vec<PodId>> = Default::default();
+    // The pods of each node, by node id (a sync visits every node, so no name lookups there);
+    // pods meant for no known node are deleted.
+    let mut by_node: Vec<Vec<PodId>> = vec![Vec::new(); ctx.cluster.nodes().len()];
+    let mut to_delete: Vec<PodId> = Vec::new();
     for p in &active {
-        let pod = &ctx.pod(*p).pod;
-        let node = ctx
-            .pod(*p)
-            .node
-            .map(|n| ctx.cluster.node(n).node.name.clone())
-            .or_else(|| target_node(pod).map(String::from));
-        by_node.entry(node.unwrap_or_default()).or_default().push(*p);
+        let st = ctx.pod(*p);
+        match st.node.or_else(|| target_node(&st.pod).and_then(|n| ctx.cluster.node_id(n))) {
+            Some(n) => by_node[n.0 as usize].push(*p),
+            None => to_delete.push(*p),
+        }
     }
     let mut desired = 0i32;
     let mut to_create: Vec<String> = Vec::new();
-    let mut to_delete: Vec<PodId> = Vec::new();
     let mut nodes_with_pods: Vec<(NodeId, Vec<PodId>)> = Vec::new();
     for &nid in ctx.cluster.node_order() {
         let node = &ctx.cluster.node(nid).node;
         let (run, keep) = node_should_run(&template, node);
-        let pods = by_node.remove(&node.name).unwrap_or_default();
+        let pods = std::mem::take(&mut by_node[nid.0 as usize]);
         if run {
             desired += 1;
         }
@@ -197,8 +197,8 @@ pub fn sync(ctx: &SyncContext<'_>, ds: &DaemonSet) -> Vec<Action> {
             nodes_with_pods.push((nid, pods));
         }
     }
-    // Pods meant for nodes that no longer exist.
-    for pods in by_node.into_values() {
+    // Pods meant for nodes that no longer exist (removed nodes are not in the node order).
+    for pods in by_node {
         to_delete.extend(pods);
     }
     // Rolling update.
@@ -233,6 +233,7 @@ pub fn sync(ctx: &SyncContext<'_>, ds: &DaemonSet) -> Vec<Action> {
     }
     to_delete.sort();
     to_delete.dedup();
+    let remaining: Vec<PodId> = active.iter().copied().filter(|p| to_delete.binary_search(p).is_err()).collect();
     let to_delete = if to_delete.len() > 1 { deletion_order(ctx, &to_delete, &active) } else { to_delete };
     for p in to_delete.iter().take(super::BURST_REPLICAS) {
         out.push(Action::DeletePod { pod: *p, reason: "DaemonSetPodDelete" });
@@ -250,7 +251,6 @@ pub fn sync(ctx: &SyncContext<'_>, ds: &DaemonSet) -> Vec<Action> {
         pin_to_node(&mut pod, node);
         out.push(Action::CreatePod { pod: Box::new(pod), generate_name: true });
     }
-    let remaining: Vec<PodId> = active.iter().copied().filter(|p| !to_delete.contains(p)).collect();
     let status = DaemonSetStatus {
         desired,
         current: remaining.len() as i32,

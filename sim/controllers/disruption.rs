@@ -220,7 +220,7 @@ pub fn compute_status<'a>(
 /// Default scale lookup: a controller's desired scale is the number of its live pods (used until
 /// workload controllers provide the real `spec.replicas`).
 pub fn live_pod_scale(cluster: &ClusterState, owner: &OwnerRef) -> Option<i64> {
-    Some(cluster.pods().iter().filter(|p| !p.phase.is_terminal() && p.pod.owner.as_ref() == Some(owner)).count() as i64)
+    Some(cluster.pods().filter(|p| !p.phase.is_terminal() && p.pod.owner.as_ref() == Some(owner)).count() as i64)
 }
 
 /// The desired scale of the controller `uid` as upstream's `getExpectedScale` finds it: a
@@ -241,7 +241,7 @@ pub fn workload_scale(store: &crate::controllers::WorkloadStore, uid: u64) -> Op
 
 /// Live pods covered by `pdb`.
 pub fn covered_pods<'a>(cluster: &'a ClusterState, pdb: &'a Pdb) -> impl Iterator<Item = &'a PodState> + Clone {
-    cluster.pods().iter().filter(move |p| !p.phase.is_terminal() && pdb.covers(&p.pod))
+    cluster.pods().filter(move |p| !p.phase.is_terminal() && pdb.covers(&p.pod))
 }
 
 /// Recomputes every budget's status in `cluster` with `scale`.

@@ -660,6 +660,11 @@ impl WorkloadStore {
         }
     }
 
+    /// True while `pod` is in the ownership index of object `uid`.
+    pub fn holds_pod(&self, uid: u64, pod: PodId) -> bool {
+        self.owned_pods.get(&uid).is_some_and(|s| s.contains(&pod))
+    }
+
     /// Forgets a finished pod of `uid` (kinds that never look at finished pods call this to keep
     /// their index small).
     pub fn forget_pod(&mut self, uid: u64, pod: PodId) {

@@ -94,7 +94,7 @@ pub struct RunModel {
 }
 
 /// A pod's scheduling-relevant spec and derived requests.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Pod {
     /// `metadata.name`.
     pub name: String,

@@ -313,7 +313,8 @@ pub fn write_run_report(dir: &Path, opts: &ReportOptions) -> std::io::Result<()>
         if n.rows.len() > MAX_NODE_ROWS {
             page.note(&format!("First {MAX_NODE_ROWS} of {} nodes; all are in nodes.csv.", n.rows.len()));
         }
-        let rows: Vec<Vec<String>> = n.rows.iter().take(MAX_NODE_ROWS).cloned().collect();
+        let rows: Vec<Vec<String>> =
+            n.rows.iter().take(MAX_NODE_ROWS).map(|r| r.iter().map(str::to_string).collect()).collect();
         page.table(&n.header, &rows, None, 2);
     }
     write_atomic(dir, "report.html", page.finish().as_bytes())

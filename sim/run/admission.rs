@@ -149,6 +149,13 @@ impl<'s> Simulation<'s> {
         }
     }
 
+    /// True while a ResourceQuota of the pod's namespace charges it as a stored object.
+    pub(super) fn admission_holds(&self, id: PodId) -> bool {
+        let p = self.cluster.pod(id);
+        p.phase != PodPhase::Deleted
+            && self.admission.charged.get(&p.pod.namespace).is_some_and(|pods| pods.contains_key(&id))
+    }
+
     /// Notes when a charged pod starts terminating (its deletion timestamp).
     pub(super) fn admission_observe(&mut self, id: PodId) {
         if self.scenario.admission.quotas.is_empty() {

@@ -224,7 +224,7 @@ impl Simulation<'_> {
 
     /// Pending, unbound pods that failed scheduling and are not waiting for preemption victims.
     fn unschedulable_pods(&self) -> Vec<PodId> {
-        (0..self.cluster.pods().len() as u32)
+        (0..self.cluster.pod_ids_issued() as u32)
             .map(PodId)
             .filter(|id| {
                 let p = self.cluster.pod(*id);

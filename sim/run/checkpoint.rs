@@ -179,6 +179,7 @@ pub fn attach<'s>(
     sim.scheduler.profiles = Simulation::scheduler_profiles(scenario, None, custom)?.0;
     sim.policy = super::placer::start_policy(scenario, None, &sim.scheduler.profiles)?;
     sim.check_invariants = opts.check_invariants;
+    sim.keep_ended_pods = opts.keep_ended_pods;
     let written = sim.timeseries.len();
     sim.timeseries = match &opts.out_dir {
         Some(dir) => StreamFile::reopen(dir, "timeseries.csv", false, written)?,

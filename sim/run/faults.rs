@@ -245,16 +245,14 @@ impl Simulation<'_> {
             FaultEvent::PodCrash => {
                 let running: Vec<PodId> = self
                     .cluster
-                    .pods()
-                    .iter()
-                    .enumerate()
+                    .pod_entries()
                     .filter(|(i, p)| {
                         p.phase == PodPhase::Running
                             && !p.terminating
-                            && !self.faults.containers_down.contains(&PodId(*i as u32))
+                            && !self.faults.containers_down.contains(i)
                             && p.node.is_some_and(|n| self.kubelet_status(n) == KubeletStatus::Up)
                     })
-                    .map(|(i, _)| PodId(i as u32))
+                    .map(|(i, _)| i)
                     .collect();
                 if !running.is_empty() {
                     let i = crate::model::dist::below(&mut self.faults.pod_crash_rng, running.len() as u64) as usize;

@@ -36,16 +36,14 @@ pub struct HpaRuntime {
 pub fn target_pods(cluster: &ClusterState, store: &WorkloadStore, key: &ObjectKey) -> Vec<PodId> {
     let Some(uid) = store.get(key).map(|w| w.meta().uid) else { return Vec::new() };
     cluster
-        .pods()
-        .iter()
-        .enumerate()
+        .pod_entries()
         .filter(|(_, p)| !p.phase.is_terminal() && !p.terminating)
         .filter(|(_, p)| {
             p.pod.owner.as_ref().is_some_and(|o| {
                 o.uid == uid || store.by_uid(o.uid).and_then(|w| w.meta().owner.as_ref()).is_some_and(|g| g.uid == uid)
             })
         })
-        .map(|(i, _)| PodId(i as u32))
+        .map(|(i, _)| i)
         .collect()
 }
 

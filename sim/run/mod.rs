@@ -152,6 +152,11 @@ pub struct RunOptions {
     pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
     /// Write checkpoints (`--checkpoint-every`) into the output folder.
     pub checkpoint: Option<checkpoint::CheckpointPlan>,
+    /// Keep every ended pod in [`RunResult::cluster`] (for tests and library users who inspect
+    /// finished pods). By default an ended pod that nothing reads any more is released once its
+    /// `pods.csv` row is written, so memory follows the live pods; the outputs are the same
+    /// either way.
+    pub keep_ended_pods: bool,
 }
 
 /// Wall-clock figures of a run (for `run.json` only; never in the deterministic outputs).
@@ -228,7 +233,8 @@ pub enum RunError {
 pub struct RunResult {
     /// `summary.json` as a value.
     pub summary: summary::Summary,
-    /// The final cluster state (per-pod records and per-node aggregates).
+    /// The final cluster state (per-node aggregates; the records of the live pods, and of the
+    /// ended ones only with [`RunOptions::keep_ended_pods`] or while a Job still counts them).
     pub cluster: ClusterState,
     /// The final workload objects.
     pub workloads: crate::controllers::WorkloadStore,
@@ -270,6 +276,9 @@ pub struct Simulation<'s> {
     end: SimTime,
     #[serde(skip)]
     check_invariants: bool,
+    /// [`RunOptions::keep_ended_pods`].
+    #[serde(skip)]
+    keep_ended_pods: bool,
     next_checkpoint: Option<SimTime>,
     events_processed: u64,
     nominated: std::collections::BTreeMap<PodId, NodeId>,
@@ -419,6 +428,7 @@ impl<'s> Simulation<'s> {
             metrics: Metrics::default(),
             end: SimTime(scenario.duration.0),
             check_invariants: opts.check_invariants,
+            keep_ended_pods: opts.keep_ended_pods,
             next_checkpoint: opts.checkpoint.as_ref().map(|c| SimTime::ZERO + c.every),
             events_processed: 0,
             nominated: Default::default(),
@@ -663,9 +673,8 @@ impl<'s> Simulation<'s> {
             event: event.to_string(),
             violation,
         })?;
-        for (i, p) in self.cluster.pods().iter().enumerate() {
+        for (id, p) in self.cluster.pod_entries() {
             // By index, not by name: a StatefulSet reuses the names of its finished pods.
-            let id = PodId(i as u32);
             let live_unbound = p.phase == PodPhase::Pending && p.node.is_none();
             let queued = self.scheduler.queue.contains(id);
             let served = self.scheduler.profile_for(&p.pod.scheduler_name).is_some();
@@ -1204,6 +1213,7 @@ impl<'s> Simulation<'s> {
         let row = summary::pod_row(&self.cluster, id).map_err(|e| RunError::Io(std::io::Error::other(e)))?;
         self.pods_csv.write(&row)?;
         self.cluster.slim_ended_pod(id);
+        self.release_if_unread(id);
         if was_assigned {
             // AssignedPodDelete: resources were freed, so unschedulable pods may fit now.
             if self.scheduler.queue.move_all_to_active_or_backoff(now) > 0 {
@@ -1223,10 +1233,9 @@ impl<'s> Simulation<'s> {
         self.metrics.finish(&self.cluster, end_time);
         let trace_digest = std::mem::take(&mut self.events_log).finish()?;
         std::mem::take(&mut self.timeseries).finish()?;
-        for (i, p) in self.cluster.pods().iter().enumerate() {
+        for (id, p) in self.cluster.pod_entries() {
             if !p.phase.is_terminal() {
-                let row = summary::pod_row(&self.cluster, PodId(i as u32))
-                    .map_err(|e| RunError::Io(std::io::Error::other(e)))?;
+                let row = summary::pod_row(&self.cluster, id).map_err(|e| RunError::Io(std::io::Error::other(e)))?;
                 self.pods_csv.write(&row)?;
             }
         }

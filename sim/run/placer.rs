@@ -133,8 +133,7 @@ impl Simulation<'_> {
         let rng = &mut self.policy_rng;
         let mut batch = vec![first];
         if let Some(g) = policy.group(&self.cluster.pod(first).pod) {
-            for (i, p) in self.cluster.pods().iter().enumerate() {
-                let id = PodId(i as u32);
+            for (id, p) in self.cluster.pod_entries() {
                 if id != first
                     && p.phase == PodPhase::Pending
                     && p.node.is_none()

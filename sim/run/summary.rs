@@ -396,12 +396,12 @@ pub fn gpu_at_end(cluster: &ClusterState) -> Option<GpuAtEnd> {
 
 /// Builds the summary at the end of a run.
 pub fn build(sc: &Scenario, cluster: &ClusterState, m: &Metrics, end: SimTime, trace_digest: String) -> Summary {
-    let pods = cluster.pods();
-    let pending: Vec<u64> = pods.iter().filter_map(|p| p.scheduled.map(|s| s.saturating_since(p.created).0)).collect();
-    let startup: Vec<u64> = pods.iter().filter_map(|p| p.started.map(|s| s.saturating_since(p.created).0)).collect();
-    let first = pods.iter().map(|p| p.created).min();
-    let last_done = pods.iter().filter(|p| p.phase == PodPhase::Succeeded).filter_map(|p| p.finished).max();
-    let startup_stats = Stats::of(startup);
+    // Every pod: those released during the run were folded in as they went, add the rest.
+    let mut all = cluster.released().clone();
+    for p in cluster.pods() {
+        all.add(p);
+    }
+    let startup_stats = Stats::of(all.startup_us);
     Summary {
         scenario: sc.name.clone(),
         seed: sc.seed,
@@ -409,22 +409,22 @@ pub fn build(sc: &Scenario, cluster: &ClusterState, m: &Metrics, end: SimTime, t
         simulated_duration_us: end.0,
         counts: Counts {
             pods_created: m.created,
-            pods_scheduled: pods.iter().filter(|p| p.scheduled.is_some()).count() as u64,
-            unschedulable_at_end: pods.iter().filter(|p| p.phase == PodPhase::Pending && p.node.is_none()).count()
+            pods_scheduled: all.scheduled,
+            unschedulable_at_end: cluster.pods().filter(|p| p.phase == PodPhase::Pending && p.node.is_none()).count()
                 as u64,
             running_at_end: cluster.phase_count(PodPhase::Running),
             succeeded: m.ended[PodPhase::Succeeded as usize],
             failed: m.ended[PodPhase::Failed as usize],
             deleted: m.ended[PodPhase::Deleted as usize],
-            preempted: pods.iter().map(|p| p.preemptions as u64).sum(),
-            evicted: pods.iter().map(|p| p.evictions as u64).sum(),
-            restarted: pods.iter().map(|p| p.restarts as u64).sum(),
+            preempted: all.preemptions,
+            evicted: all.evictions,
+            restarted: all.restarts,
             node_failures: cluster.nodes().iter().map(|n| n.failures as u64).sum(),
         },
-        pending_time_us: Stats::of(pending),
+        pending_time_us: Stats::of(all.pending_us),
         startup_latency_p99_us: startup_stats.p99,
         startup_latency_us: startup_stats,
-        makespan_us: match (first, last_done) {
+        makespan_us: match (all.first_created, all.last_succeeded) {
             (Some(f), Some(l)) => Some(l.saturating_since(f).0),
             _ => None,
         },
@@ -450,13 +450,13 @@ fn opt(t: Option<SimTime>) -> String {
     t.map(|t| t.0.to_string()).unwrap_or_default()
 }
 
-/// `pods.csv` as bytes, every pod in creation order (a run streams the same rows, in the order
-/// pods ended and then the live ones: see [`pod_row`]).
+/// `pods.csv` as bytes, every pod still in the store in creation order (a run streams the rows
+/// of every pod, in the order pods ended and then the live ones: see [`pod_row`]).
 pub fn pods_csv(cluster: &ClusterState) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(PODS_HEADER)?;
-    for (i, _) in cluster.pods().iter().enumerate() {
-        write_pod_row(&mut w, cluster, PodId(i as u32))?;
+    for (i, _) in cluster.pod_entries() {
+        write_pod_row(&mut w, cluster, i)?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }

@@ -182,11 +182,30 @@ impl<'s> Simulation<'s> {
             self.delete_workload(&o)?;
         }
         for p in pods {
-            if !self.cluster.pod(p).phase.is_terminal() {
+            if self.cluster.pod(p).phase.is_terminal() {
+                // A Job's finished pods go with it.
+                self.release_if_unread(p);
+            } else {
                 self.delete_pod_gracefully(p, "GarbageCollected")?;
             }
         }
         Ok(())
+    }
+
+    /// Drops an ended pod from the cluster store once nothing reads it: its `pods.csv` row is
+    /// written, no workload's ownership index holds it (a Job counts its finished pods until
+    /// the Job is deleted; the other kinds forget a pod when it ends), and no ResourceQuota
+    /// charges it (a Succeeded or Failed pod stays a stored object of its namespace until it is
+    /// deleted). Nothing is dropped with [`super::RunOptions::keep_ended_pods`].
+    pub(super) fn release_if_unread(&mut self, id: PodId) {
+        if self.keep_ended_pods || self.admission_holds(id) {
+            return;
+        }
+        let owner = self.cluster.pod(id).pod.owner.as_ref().map(|o| o.uid);
+        if owner.is_some_and(|uid| self.workloads.holds_pod(uid, id)) {
+            return;
+        }
+        self.cluster.release_pod(id);
     }
 
     /// Deletes a pod as the API server does: an unbound pod goes at once; a bound one is marked

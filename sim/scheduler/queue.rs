@@ -393,7 +393,7 @@ pub fn namespace_dominant_shares(cluster: &crate::cluster::ClusterState) -> BTre
         cap[2] += (n.gpu_free_milli.len() as i64 * crate::model::gpu::MILLI) as f64;
     }
     let mut used: BTreeMap<String, [f64; 3]> = BTreeMap::new();
-    for p in cluster.pods().iter().filter(|p| p.is_assigned()) {
+    for p in cluster.pods().filter(|p| p.is_assigned()) {
         let u = used.entry(p.pod.namespace.clone()).or_default();
         u[0] += p.pod.requests.cpu_millis as f64;
         u[1] += p.pod.requests.memory_bytes as f64;

@@ -35,13 +35,17 @@ impl TypicalPods {
     /// first), and keeps the most popular types until they cover 95 % of the pods; their
     /// frequencies are renormalised to sum to 1.
     pub fn from_pods<'a>(pods: impl IntoIterator<Item = (i64, &'a GpuRequest)>) -> Self {
-        let mut counts: std::collections::BTreeMap<(i64, i64, u32, Vec<String>), u64> = Default::default();
-        let mut total = 0u64;
+        let mut counts: std::collections::BTreeMap<(i64, GpuRequest), u64> = Default::default();
         for (cpu, gpu) in pods {
-            *counts.entry((cpu, gpu.milli_per_gpu, gpu.count, gpu.models.clone())).or_insert(0) += 1;
-            total += 1;
+            *counts.entry((cpu, gpu.clone())).or_insert(0) += 1;
         }
-        let mut v: Vec<_> = counts.into_iter().collect();
+        Self::from_counts(&counts)
+    }
+
+    /// [`TypicalPods::from_pods`] from the number of pods of each (CPU millicores, GPU request).
+    pub fn from_counts(counts: &std::collections::BTreeMap<(i64, GpuRequest), u64>) -> Self {
+        let total: u64 = counts.values().sum();
+        let mut v: Vec<_> = counts.iter().map(|(k, c)| (k.clone(), *c)).collect();
         // count desc, then key desc (the BTreeMap gives key asc; a stable sort keeps it reversed).
         v.reverse();
         v.sort_by_key(|e| std::cmp::Reverse(e.1));
@@ -56,11 +60,7 @@ impl TypicalPods {
         }
         let pods = kept
             .into_iter()
-            .map(|((cpu, milli, count, models), c)| TypicalPod {
-                cpu_millis: cpu,
-                gpu: GpuRequest { milli_per_gpu: milli, count, models },
-                freq: c as f64 / covered as f64,
-            })
+            .map(|((cpu, gpu), c)| TypicalPod { cpu_millis: cpu, gpu, freq: c as f64 / covered as f64 })
             .collect();
         TypicalPods { pods }
     }

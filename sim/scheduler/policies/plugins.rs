@@ -100,11 +100,9 @@ struct PreScore {
     chosen: Option<NodeId>,
 }
 
-/// The typical pods of every pod the cluster has seen.
+/// The typical pods of every pod the cluster has seen (counted as pods are created).
 pub fn typical_pods(cluster: &ClusterState) -> TypicalPods {
-    let reqs: Vec<(i64, GpuRequest)> =
-        cluster.pods().iter().map(|p| (p.pod.requests.cpu_millis, GpuRequest::from_pod(&p.pod))).collect();
-    TypicalPods::from_pods(reqs.iter().map(|(c, g)| (*c, g)))
+    TypicalPods::from_counts(cluster.pod_shapes())
 }
 
 fn pod_stream(pod: &Pod, cluster: &ClusterState) -> crate::engine::rng::SimRng {
