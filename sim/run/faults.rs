@@ -579,7 +579,7 @@ impl Simulation<'_> {
                 && now > SimTime::ZERO
             {
                 m.disruption(now, format!("node_failure:{name}"));
-                self.workloads_changed = true;
+                self.workloads_changed.touch_all();
             }
             for p in self.cluster.node(id).pods.clone() {
                 // Nothing runs on a crashed node: every timer of its pods is void.
@@ -592,7 +592,7 @@ impl Simulation<'_> {
             self.log("node_partitioned", &format!(",\"node\":{}", json_str(&name)))?;
             if let Some(m) = &mut self.workload_metrics {
                 m.disruption(now, format!("partition:{name}"));
-                self.workloads_changed = true;
+                self.workloads_changed.touch_all();
             }
         }
         self.arm_monitor();

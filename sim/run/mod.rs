@@ -287,7 +287,8 @@ pub struct Simulation<'s> {
     faults: faults::FaultState,
     workloads: crate::controllers::WorkloadStore,
     ctrl_queue: crate::controllers::WorkQueue,
-    workloads_changed: bool,
+    /// What changed for the convergence check (see [`workload_metrics::WorkloadChanges`]).
+    workloads_changed: workload_metrics::WorkloadChanges,
     workload_metrics: Option<workload_metrics::WorkloadMetrics>,
     hpa: hpa::HpaRuntime,
     ca: Option<autoscaler::CaState>,
@@ -437,7 +438,7 @@ impl<'s> Simulation<'s> {
             faults: faults::FaultState::new(seed),
             workloads: Default::default(),
             ctrl_queue: Default::default(),
-            workloads_changed: false,
+            workloads_changed: Default::default(),
             workload_metrics: Some(workload_metrics::WorkloadMetrics::new(workloads_csv)?),
             hpa: hpa::HpaRuntime::new(&scenario.hpas, &scenario.loads),
             ca: scenario
@@ -637,10 +638,10 @@ impl<'s> Simulation<'s> {
             if self.check_invariants {
                 self.check(&desc)?;
             }
-            if self.workloads_changed {
-                self.workloads_changed = false;
+            if self.workloads_changed.any {
+                let changes = std::mem::take(&mut self.workloads_changed);
                 if let Some(m) = &mut self.workload_metrics {
-                    m.check_convergence(&self.workloads, &self.cluster, self.queue.now());
+                    m.check_convergence(&self.workloads, &self.cluster, self.queue.now(), &changes);
                 }
             }
             observer(&Observation {
@@ -815,7 +816,7 @@ impl<'s> Simulation<'s> {
             && !matches!(action, Action::FailNode(_) | Action::SetLoad { .. })
         {
             m.disruption(now, format!("timeline:{}", action.name()));
-            self.workloads_changed = true;
+            self.workloads_changed.touch_all();
         }
         match action {
             Action::ApplyWorkload(w) => self.apply_workload(*w),

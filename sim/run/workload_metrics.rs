@@ -15,7 +15,39 @@ use crate::controllers::{ObjectKey, SyncContext, Workload, WorkloadStore};
 use crate::engine::time::SimTime;
 use crate::run::output::StreamFile;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What changed, since the last convergence check, of what the service workloads' settled state
+/// is computed from (their objects, their pods, the nodes).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct WorkloadChanges {
+    /// Something changed.
+    pub any: bool,
+    /// Something changed that may concern every workload (nodes, a creation or deletion, a
+    /// timeline action, a disruption).
+    pub all: bool,
+    /// The workloads changed (an object, or a pod it owns directly or through a child).
+    pub uids: BTreeSet<u64>,
+}
+
+impl WorkloadChanges {
+    /// Workload `uid` changed.
+    pub fn touch(&mut self, uid: u64) {
+        self.any = true;
+        self.uids.insert(uid);
+    }
+
+    /// Something changed that may concern any workload.
+    pub fn touch_all(&mut self) {
+        self.any = true;
+        self.all = true;
+    }
+
+    /// True when workload `uid` may have changed.
+    pub fn concerns(&self, uid: u64) -> bool {
+        self.all || self.uids.contains(&uid)
+    }
+}
 
 /// Columns of `workloads.csv`.
 pub const WORKLOADS_HEADER: &str = "time_us,kind,namespace,name,desired,ready,available\n";
@@ -87,6 +119,8 @@ pub struct WorkloadMetrics {
     disruptions: Vec<Disruption>,
     first_open: usize,
     jobs: BTreeMap<ObjectKey, JobCompletion>,
+    /// The service workload the last convergence check found unsettled.
+    blocking: Option<u64>,
 }
 
 impl WorkloadMetrics {
@@ -119,6 +153,7 @@ impl WorkloadMetrics {
             disruptions: Vec::new(),
             first_open: 0,
             jobs: BTreeMap::new(),
+            blocking: None,
         })
     }
 
@@ -130,19 +165,46 @@ impl WorkloadMetrics {
     /// Records a disruption at `now`.
     pub fn disruption(&mut self, now: SimTime, cause: String) {
         self.disruptions.push(Disruption { time_us: now.0, cause, convergence_us: None });
+        self.blocking = None;
     }
 
     /// Closes open disruptions when every service workload is settled.
-    pub fn check_convergence(&mut self, store: &WorkloadStore, cluster: &ClusterState, now: SimTime) {
+    ///
+    /// A workload's settled state depends on its object, its pods and the nodes only (not on
+    /// time), so the workload found unsettled last time is still unsettled while `changes` does
+    /// not concern it, and nothing needs recounting; otherwise it is recounted first. This keeps
+    /// a large unsettled workload (a DaemonSet on 10,000 nodes while one is down) from being
+    /// recounted after every event.
+    pub fn check_convergence(
+        &mut self,
+        store: &WorkloadStore,
+        cluster: &ClusterState,
+        now: SimTime,
+        changes: &WorkloadChanges,
+    ) {
         if !self.has_open_disruption() {
+            self.blocking = None;
+            return;
+        }
+        if self.blocking.is_some_and(|b| !changes.concerns(b)) {
             return;
         }
         let ctx = SyncContext { now, cluster, store };
-        if store.objects().filter(|w| w.is_service()).all(|w| w.counts(&ctx).settled) {
-            for d in &mut self.disruptions[self.first_open..] {
-                d.convergence_us = Some(now.0 - d.time_us);
+        let unsettled = |w: &Workload| w.is_service() && !w.counts(&ctx).settled;
+        if let Some(b) = self.blocking.and_then(|b| store.by_uid(b))
+            && unsettled(b)
+        {
+            return;
+        }
+        match store.objects().find(|w| unsettled(w)) {
+            Some(w) => self.blocking = Some(w.meta().uid),
+            None => {
+                for d in &mut self.disruptions[self.first_open..] {
+                    d.convergence_us = Some(now.0 - d.time_us);
+                }
+                self.first_open = self.disruptions.len();
+                self.blocking = None;
             }
-            self.first_open = self.disruptions.len();
         }
     }
 
@@ -210,7 +272,7 @@ impl WorkloadMetrics {
         cluster: &ClusterState,
         end: SimTime,
     ) -> std::io::Result<WorkloadsSummary> {
-        self.check_convergence(store, cluster, end);
+        self.check_convergence(store, cluster, end, &WorkloadChanges { any: true, all: true, ..Default::default() });
         for w in store.objects() {
             if let Workload::Job(j) = w {
                 self.note_job(j, end);

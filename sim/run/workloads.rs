@@ -42,7 +42,7 @@ impl<'s> Simulation<'s> {
                 if let Some(o) = owner {
                     self.enqueue_sync(o.uid, now);
                 }
-                self.workloads_changed = true;
+                self.workloads_changed.touch_all();
                 Ok(true)
             }
             Err(_) => self
@@ -123,7 +123,10 @@ impl<'s> Simulation<'s> {
                     let owner = w.meta().owner.clone();
                     let target = w.meta().uid;
                     if self.workloads.update(*w) {
-                        self.workloads_changed = true;
+                        self.workloads_changed.touch(target);
+                        if let Some(o) = &owner {
+                            self.workloads_changed.touch(o.uid);
+                        }
                         if let Some(o) = owner {
                             self.enqueue_sync(o.uid, now);
                         }
@@ -173,7 +176,7 @@ impl<'s> Simulation<'s> {
             );
         };
         self.ctrl_queue.forget(w.meta().uid);
-        self.workloads_changed = true;
+        self.workloads_changed.touch_all();
         self.log("workload_deleted", &format!(",\"object\":{}", json_str(&key.to_string())))?;
         if let Some(o) = &w.meta().owner {
             self.enqueue_sync(o.uid, self.queue.now());
@@ -247,8 +250,13 @@ impl<'s> Simulation<'s> {
         self.admission_observe(id);
         let p = self.cluster.pod(id);
         let Some(uid) = p.pod.owner.as_ref().map(|o| o.uid).filter(|u| *u != 0) else { return };
-        let Some(kind) = self.workloads.by_uid(uid).map(|w| w.kind()) else { return };
-        self.workloads_changed = true;
+        let Some(w) = self.workloads.by_uid(uid) else { return };
+        let kind = w.kind();
+        // The pod's owner, and the owner's owner (a Deployment is judged by its ReplicaSets' pods).
+        self.workloads_changed.touch(uid);
+        if let Some(o) = &w.meta().owner {
+            self.workloads_changed.touch(o.uid);
+        }
         if p.phase.is_terminal() && kind != Kind::Job {
             self.workloads.forget_pod(uid, id);
         } else {
@@ -260,6 +268,9 @@ impl<'s> Simulation<'s> {
 
     /// A node changed (added, Ready or not, taints): DaemonSets are queued.
     pub(super) fn nodes_changed(&mut self) {
+        // The next convergence check recounts every workload (a DaemonSet's desired count
+        // follows the nodes); a node change alone does not trigger one.
+        self.workloads_changed.all = true;
         let now = self.queue.now();
         let uids: Vec<u64> =
             self.workloads.objects().filter(|w| w.kind() == Kind::DaemonSet).map(|w| w.meta().uid).collect();
@@ -284,7 +295,7 @@ impl<'s> Simulation<'s> {
         let uid = w.meta().uid;
         let key = w.key();
         self.workloads.update(w);
-        self.workloads_changed = true;
+        self.workloads_changed.touch_all();
         self.log("workload_updated", &format!(",\"object\":{},\"action\":\"{action}\"", json_str(&key.to_string())))?;
         self.enqueue_sync(uid, self.queue.now());
         Ok(())
