@@ -356,7 +356,8 @@ fn charts(
             for (k, name) in plan.schedulers.iter().enumerate() {
                 let mut pooled = Vec::new();
                 for r in rows.iter().filter(|r| r.run.scenario == s && r.run.combo == c && r.run.scheduler == k) {
-                    let t = Table::read(&out.join(&r.dir).join("pods.csv"))?;
+                    let path = out.join(&r.dir).join("pods.csv");
+                    let t = Table::read_columns(&path, Some(&["created_us", "scheduled_us"]))?;
                     pooled.extend(pending_seconds(t.as_ref()));
                 }
                 pooled.sort_by(f64::total_cmp);
