@@ -130,6 +130,28 @@ pub struct PodState {
 }
 
 impl PodState {
+    /// A pod just created at `created`: Pending, unbound, nothing counted yet.
+    pub fn pending(pod: Pod, created: SimTime) -> Self {
+        PodState {
+            pod,
+            phase: PodPhase::Pending,
+            node: None,
+            created,
+            scheduled: None,
+            started: None,
+            finished: None,
+            ready_since: None,
+            scheduling_attempts: 0,
+            preemptions: 0,
+            evictions: 0,
+            restarts: 0,
+            epoch: 0,
+            terminating: false,
+            detached: false,
+            gpu_indices: Vec::new(),
+        }
+    }
+
     /// True while the pod holds resources on a node (bound and not terminated).
     pub fn is_assigned(&self) -> bool {
         self.node.is_some() && !self.phase.is_terminal() && !self.detached
@@ -184,22 +206,9 @@ impl PodFigures {
 /// What [`ClusterState::pod`] shows for a released pod: gone (Deleted), on no node, with an
 /// epoch no timer carries, so that a stale event about it is ignored like any other.
 static RELEASED: std::sync::LazyLock<PodState> = std::sync::LazyLock::new(|| PodState {
-    pod: Pod::default(),
     phase: PodPhase::Deleted,
-    node: None,
-    created: SimTime(0),
-    scheduled: None,
-    started: None,
-    finished: None,
-    ready_since: None,
-    scheduling_attempts: 0,
-    preemptions: 0,
-    evictions: 0,
-    restarts: 0,
     epoch: u32::MAX,
-    terminating: false,
-    detached: false,
-    gpu_indices: Vec::new(),
+    ..PodState::pending(Pod::default(), SimTime(0))
 });
 
 /// All nodes and pods of a run.
@@ -490,24 +499,7 @@ impl ClusterState {
         let shape = (pod.requests.cpu_millis, crate::model::gpu::GpuRequest::from_pod(&pod));
         *self.pod_shapes.entry(shape).or_insert(0) += 1;
         self.phase_counts[PodPhase::Pending as usize] += 1;
-        self.pods.push(Some(Box::new(PodState {
-            pod,
-            phase: PodPhase::Pending,
-            node: None,
-            created: now,
-            scheduled: None,
-            started: None,
-            finished: None,
-            ready_since: None,
-            scheduling_attempts: 0,
-            preemptions: 0,
-            evictions: 0,
-            restarts: 0,
-            epoch: 0,
-            terminating: false,
-            detached: false,
-            gpu_indices: Vec::new(),
-        })));
+        self.pods.push(Some(Box::new(PodState::pending(pod, now))));
         Ok(id)
     }
 

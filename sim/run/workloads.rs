@@ -124,10 +124,8 @@ impl<'s> Simulation<'s> {
                     let target = w.meta().uid;
                     if self.workloads.update(*w) {
                         self.workloads_changed.touch(target);
-                        if let Some(o) = &owner {
-                            self.workloads_changed.touch(o.uid);
-                        }
                         if let Some(o) = owner {
+                            self.workloads_changed.touch(o.uid);
                             self.enqueue_sync(o.uid, now);
                         }
                         if target != uid {
